@@ -1,0 +1,55 @@
+# hwcae: `make hls` (main job) and `make test` are all a fresh clone needs. `make help` lists targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HWCAE  := $(BIN)/hwcae
+DESIGN ?=
+SYNTH  ?= 0
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-fast train qat eval hls power report bench clean
+
+help: ## list the targets
+	@echo "hwcae make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "variables: DESIGN=w8a8 (one design for hls/qat), SYNTH=1 (run vitis_hls/catapult if on PATH)"
+
+# The venv is a file target: every other target depends on it, so a fresh clone needs nothing else.
+# torch is installed first and pinned: the CPU wheel of 2.13.0 is on this machine's disk.
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install hwcae with its dependencies
+
+test: $(STAMP) ## run the test suite (tiny models; a few minutes on 2 cores)
+	$(BIN)/python -m pytest -q tests
+
+train: $(STAMP) ## retrain the default float checkpoint models/float.pt (~10 min on 2 cores)
+	$(HWCAE) train --config default --out models/float.pt --seed 0
+
+qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>.pt)
+	$(HWCAE) qat --all $(if $(DESIGN),--design quantization/$(DESIGN).yaml,)
+
+eval: $(STAMP) ## rate-distortion table on the built-in held-out test split
+	$(HWCAE) eval --data synth --checkpoint models/float.pt --json reports/eval-test.json
+	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --json reports/eval-unseen.json
+
+hls: $(STAMP) ## convert the default designs to Vitis + Catapult HLS projects, compile C-sim, verify
+	$(HWCAE) hls $(if $(DESIGN),--design $(DESIGN),) $(if $(filter 1,$(SYNTH)),--synth,)
+
+power: $(STAMP) ## per-channel power reports (reports/power/)
+	$(HWCAE) cost --all --out reports/power
+
+report: $(STAMP) ## the HTML evaluation report (reports/index.html)
+	$(HWCAE) report --out reports
+
+bench: $(STAMP) ## speed and memory benchmarks (reports/bench.json)
+	$(BIN)/python benchmarks/run.py --out reports/bench.json
+
+clean: ## remove generated HLS projects and reports (keeps .venv and models/)
+	rm -rf hls/build reports/*.json reports/*.html reports/*.png reports/power .pytest_cache

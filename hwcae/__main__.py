@@ -1,0 +1,5 @@
+import sys
+
+from hwcae.cli import main
+
+sys.exit(main())

@@ -1,0 +1,36 @@
+"""hwcae train: train the float CAE from an architecture YAML."""
+from __future__ import annotations
+
+import shlex
+import sys
+
+
+def add_parser(sub):
+    p = sub.add_parser("train", help="train the float CAE + VQ", description=__doc__)
+    p.add_argument("--config", default="default", help="architecture name (hwcae/model/arch) or YAML path")
+    p.add_argument("--data", default="synth:train", help="training spikes (.npz or synth:<preset>)")
+    p.add_argument("--val", default="synth:val", help="validation spikes for early stopping")
+    p.add_argument("--out", default="models/float.pt", help="checkpoint to write (atomically)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=None, help="override the config's epoch count")
+    p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
+    return p
+
+
+def run(args) -> int:
+    import torch
+
+    from hwcae.model.config import load_arch
+    from hwcae.model.train import train
+    from hwcae.spikes.sources import load_data
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    arch = load_arch(args.config)
+    train_set, train_desc = load_data(args.data)
+    val_set, val_desc = load_data(args.val)
+    command = "hwcae train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    payload = train(arch, train_set, val_set, args.out, seed=args.seed, epochs=args.epochs, resume=args.resume,
+                    data_desc={"train": train_desc, "val": val_desc}, command=command)
+    m = payload["metrics"]
+    print(f"wrote {args.out}: val SNDR {m['val_sndr_db']:.2f} dB after {m['epochs_run']} epochs")
+    return 0

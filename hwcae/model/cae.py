@@ -1,0 +1,133 @@
+"""The float compressive autoencoder: on-chip encoder, vector quantiser, off-chip decoder.
+
+Built from an :class:`~hwcae.model.config.Arch`. Inputs are microvolts divided by the arch's fixed
+``input_scale_uv`` (a power of two, i.e. a shift on chip); the decoder's output is in the same units.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from hwcae import N_CHANNELS
+from hwcae.model.config import Arch
+from hwcae.model.vq import VectorQuantizer
+
+
+def conv_bn(cin: int, cout: int, k: int, groups: int, bn: bool) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Conv1d(cin, cout, k, padding=k // 2, groups=groups, bias=not bn)]
+    if bn:
+        layers.append(nn.BatchNorm1d(cout))
+    return nn.Sequential(*layers)
+
+
+class Bottleneck(nn.Module):
+    """1x1 (C->B) ReLU, k (B->B) ReLU, 1x1 (B->C); out = ReLU(x + f(x))."""
+
+    def __init__(self, channels: int, bottleneck: int, kernel: int, groups: int, bn: bool):
+        super().__init__()
+        self.reduce = conv_bn(channels, bottleneck, 1, groups, bn)
+        self.mid = conv_bn(bottleneck, bottleneck, kernel, groups, bn)
+        self.expand = conv_bn(bottleneck, channels, 1, groups, bn)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        y = self.relu(self.reduce(x))
+        y = self.relu(self.mid(y))
+        y = self.expand(y)
+        return self.relu(x + y)
+
+
+class Encoder(nn.Module):
+    def __init__(self, arch: Arch):
+        super().__init__()
+        e = arch.encoder
+        self.stem = conv_bn(N_CHANNELS, e.channels, e.stem_kernel, 1, e.batch_norm)
+        self.relu = nn.ReLU()
+        blocks = []
+        for i, b in enumerate(e.blocks):
+            if e.share_weights and i > 0:
+                blocks.append(blocks[0])
+            else:
+                blocks.append(Bottleneck(e.channels, b.bottleneck, b.kernel, b.groups, e.batch_norm))
+        self.blocks = nn.ModuleList(blocks)
+        self.pools = [b.pool for b in e.blocks]
+        self.head = conv_bn(e.channels, e.latent_dim, 1, 1, e.batch_norm)
+
+    def forward(self, x):
+        x = self.relu(self.stem(x))
+        for block, pool in zip(self.blocks, self.pools):
+            x = block(x)
+            if pool > 1:
+                x = nn.functional.max_pool1d(x, pool)
+        return self.head(x)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, ch: int, k: int):
+        super().__init__()
+        self.c1, self.c2 = conv_bn(ch, ch, k, 1, True), conv_bn(ch, ch, k, 1, True)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(x + self.c2(self.relu(self.c1(x))))
+
+
+class Decoder(nn.Module):
+    def __init__(self, arch: Arch):
+        super().__init__()
+        d, k = arch.decoder.channels, arch.decoder.kernel
+        layers: list[nn.Module] = [conv_bn(arch.encoder.latent_dim, d, k, 1, True), nn.ReLU()]
+        for b in reversed(arch.encoder.blocks):
+            if b.pool > 1:
+                layers.append(nn.Upsample(scale_factor=b.pool, mode="nearest"))
+            layers.append(ResBlock(d, k))
+        layers.append(nn.Conv1d(d, N_CHANNELS, k, padding=k // 2))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, q):
+        return self.net(q)
+
+
+class CAE(nn.Module):
+    """Encoder -> VQ -> decoder. ``forward`` returns (reconstruction, indices, vq loss)."""
+
+    def __init__(self, arch: Arch):
+        super().__init__()
+        self.arch = arch
+        self.encoder = Encoder(arch)
+        self.vq = VectorQuantizer(arch.vq.codebook_size, arch.vector_dim, arch.vq.beta,
+                                  arch.vq.ema, arch.vq.decay, arch.vq.dead_restart)
+        self.decoder = Decoder(arch)
+        self.channel_vectors = arch.vq.axis == "channel"
+
+    def vectors(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent (N, D, L) -> (N, vector_dim, indices_per_spike); its own inverse."""
+        return z.transpose(1, 2) if self.channel_vectors else z
+
+    def forward(self, x):
+        q, idx, vq_loss = self.vq(self.vectors(self.encoder(x)))
+        return self.decoder(self.vectors(q)), idx, vq_loss
+
+    @torch.no_grad()
+    def encode(self, x) -> torch.Tensor:
+        """Codeword indices (N, indices_per_spike) for normalised input (N, 4, 64)."""
+        from hwcae.model.vq import nearest_codeword
+
+        return nearest_codeword(self.vectors(self.encoder(x)), self.vq.codebook)
+
+    @torch.no_grad()
+    def decode(self, idx) -> torch.Tensor:
+        return self.decoder(self.vectors(self.vq.lookup(idx)))
+
+
+def count_encoder_macs(arch: Arch) -> int:
+    """Multiply-accumulates per spike of the on-chip encoder plus the codeword search."""
+    e, n = arch.encoder, 64
+    macs = N_CHANNELS * e.channels * e.stem_kernel * n
+    for b in e.blocks:
+        g = b.groups
+        macs += n * (e.channels * b.bottleneck + b.bottleneck * b.bottleneck * b.kernel + b.bottleneck * e.channels) // g
+        n //= b.pool
+    macs += n * e.channels * e.latent_dim
+    macs += arch.indices_per_spike * arch.vector_dim * arch.vq.codebook_size
+    return macs

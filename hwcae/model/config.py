@@ -1,0 +1,123 @@
+"""Model architecture as validated YAML (``hwcae/model/arch/*.yaml``).
+
+The encoder is what goes on chip: conv stem, residual bottleneck blocks with max-pooling,
+a 1x1 head to the latent; every layer is one hls4ml and Brevitas take (batch norm is folded
+before fixed point). The decoder runs off-chip in float.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+
+from hwcae import N_SAMPLES
+from hwcae.config import Strict, load_yaml, parse, resolve
+
+ARCH_DIR = Path(__file__).parent / "arch"
+PosInt = pydantic.PositiveInt
+
+
+class Block(Strict):
+    """ResNeXt bottleneck: 1x1 (C->B), k (B->B), 1x1 (B->C), each grouped; identity add; ReLU."""
+
+    bottleneck: PosInt
+    kernel: PosInt = 3
+    groups: PosInt = 1
+    pool: Literal[1, 2] = 2
+
+
+class Encoder(Strict):
+    channels: PosInt
+    stem_kernel: PosInt = 1
+    blocks: list[Block]
+    share_weights: bool = False  # the seed applies one bottleneck twice
+    batch_norm: bool = True
+    latent_dim: PosInt = 16
+
+    @pydantic.model_validator(mode="after")
+    def _check(self):
+        for i, b in enumerate(self.blocks):
+            if self.channels % b.groups or b.bottleneck % b.groups:
+                raise ValueError(f"block {i}: groups={b.groups} must divide channels and bottleneck")
+            if b.kernel % 2 == 0:
+                raise ValueError(f"block {i}: kernel must be odd (same padding)")
+        if self.stem_kernel % 2 == 0:
+            raise ValueError("stem_kernel must be odd")
+        if self.share_weights and len({b for b in self.blocks}) != 1:
+            raise ValueError("share_weights needs identical blocks")
+        return self
+
+
+class VQ(Strict):
+    codebook_size: PosInt = 128
+    # which latent axis forms the vectors: `position` = the D-dim vector at each latent position
+    # (L indices per spike); `channel` = each latent channel's L-sample row, as the seed does
+    # (D indices per spike)
+    axis: Literal["position", "channel"] = "position"
+    beta: pydantic.PositiveFloat = 0.25  # commitment weight
+    ema: bool = True  # EMA codebook updates (else a codebook loss term)
+    decay: float = pydantic.Field(0.99, gt=0, lt=1)
+    dead_restart: bool = True  # re-seed unused codewords from the batch
+
+
+class Decoder(Strict):
+    channels: PosInt = 64
+    kernel: PosInt = 3
+
+
+class Train(Strict):
+    epochs: PosInt = 40
+    batch_size: PosInt = 128
+    lr: pydantic.PositiveFloat = 1e-3
+    weight_decay: float = pydantic.Field(1e-5, ge=0)
+    patience: PosInt = 8
+    denoise: bool = True  # clean target where the data has a clean twin
+    augment_shift: int = pydantic.Field(2, ge=0, le=8)  # random shift (samples), input and target alike
+    augment_scale: tuple[float, float] = (0.8, 1.25)  # random amplitude factor range
+
+
+class Arch(Strict):
+    name: str
+    description: str = ""
+    input_scale_uv: pydantic.PositiveFloat = 256.0  # x_model = x_uV / input_scale_uv (a power of two: a shift)
+    encoder: Encoder
+    vq: VQ = VQ()
+    decoder: Decoder = Decoder()
+    train: Train = Train()
+
+    @pydantic.model_validator(mode="after")
+    def _check(self):
+        if N_SAMPLES % self.latent_positions:
+            raise ValueError("pooling must divide the 64 samples")
+        return self
+
+    @property
+    def latent_positions(self) -> int:
+        n = N_SAMPLES
+        for b in self.encoder.blocks:
+            n //= b.pool
+        return n
+
+    @property
+    def indices_per_spike(self) -> int:
+        return self.latent_positions if self.vq.axis == "position" else self.encoder.latent_dim
+
+    @property
+    def vector_dim(self) -> int:
+        return self.encoder.latent_dim if self.vq.axis == "position" else self.latent_positions
+
+    @property
+    def bits_per_spike_fixed(self) -> float:
+        """Fixed-length index bits per spike: vectors per spike x log2(codebook size)."""
+        import math
+
+        return self.indices_per_spike * math.log2(self.vq.codebook_size)
+
+
+def load_arch(name_or_path: str) -> Arch:
+    return load_yaml(Arch, resolve(name_or_path, ARCH_DIR))
+
+
+def arch_from_dict(d: dict, source: str = "checkpoint") -> Arch:
+    return parse(Arch, d, source)

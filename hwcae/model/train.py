@@ -1,0 +1,143 @@
+"""Training the float CAE: denoising where clean twins exist, early stopping, resumable.
+
+Deterministic on CPU for a given seed and thread count. Progress is a tqdm bar per epoch.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hwcae.evaluate.metrics import sndr_db
+from hwcae.model.cae import CAE
+from hwcae.model.checkpoint import save_checkpoint
+from hwcae.model.config import Arch
+from hwcae.spikes.spikeset import SpikeSet
+
+
+def to_tensors(s: SpikeSet, arch: Arch, denoise: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.from_numpy(s.spikes / arch.input_scale_uv)
+    y = torch.from_numpy((s.clean if denoise and s.clean is not None else s.spikes) / arch.input_scale_uv)
+    return x.float(), y.float()
+
+
+def augment(x: torch.Tensor, y: torch.Tensor, arch: Arch, gen: torch.Generator):
+    """The same random shift and amplitude factor on input and target."""
+    t = arch.train
+    if t.augment_shift:
+        s = int(torch.randint(-t.augment_shift, t.augment_shift + 1, (1,), generator=gen))
+        x, y = torch.roll(x, s, dims=2), torch.roll(y, s, dims=2)
+    lo, hi = t.augment_scale
+    a = lo + (hi - lo) * torch.rand(x.shape[0], 1, 1, generator=gen)
+    return x * a, y * a
+
+
+@torch.no_grad()
+def evaluate_loss(model: CAE, x: torch.Tensor, y: torch.Tensor, batch: int = 1024) -> tuple[float, float]:
+    """(mean reconstruction MSE, mean SNDR in dB of reconstruction vs target)."""
+    model.eval()
+    mse, recs = 0.0, []
+    for i in range(0, len(x), batch):
+        r, _, _ = model(x[i:i + batch])
+        mse += F.mse_loss(r, y[i:i + batch], reduction="sum").item()
+        recs.append(r)
+    rec = torch.cat(recs).numpy()
+    return mse / y.numel(), float(np.mean(sndr_db(y.numpy(), rec)))
+
+
+@torch.no_grad()
+def index_counts(model: CAE, x: torch.Tensor, batch: int = 2048) -> np.ndarray:
+    """(L, K) codeword usage counts per latent position."""
+    model.eval()
+    k = model.arch.vq.codebook_size
+    idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)])
+    return np.stack([np.bincount(idx[:, p].numpy(), minlength=k) for p in range(idx.shape[1])])
+
+
+def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *, seed: int = 0,
+          epochs: int | None = None, resume: bool = False, data_desc: dict | None = None,
+          command: str = "", progress: bool = True) -> dict:
+    """Train, keep the best model on validation loss, write the checkpoint; returns its payload."""
+    from tqdm import tqdm
+
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    gen = torch.Generator().manual_seed(seed)
+    t = arch.train
+    epochs = epochs or t.epochs
+    x, y = to_tensors(train_set, arch, t.denoise)
+    xv, yv = to_tensors(val_set, arch, t.denoise)
+    model = CAE(arch)
+    opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay, amsgrad=True)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=t.lr * 0.05)
+    state_path = Path(str(out) + ".resume")
+    start, best, best_state, stale, history = 0, float("inf"), None, 0, []
+    if resume and state_path.is_file():
+        st = torch.load(state_path, weights_only=False)
+        model.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), sched.load_state_dict(st["sched"])
+        gen.set_state(st["gen"]), torch.set_rng_state(st["rng"])
+        start, best, best_state, stale, history = st["epoch"], st["best"], st["best_state"], st["stale"], st["history"]
+    # codebook initialised from encoder outputs: avoids dead codes at the start
+    if start == 0:
+        with torch.no_grad():
+            model.eval()
+            z = model.vectors(model.encoder(x[torch.randperm(len(x), generator=gen)[:4096]]))
+            z = z.permute(0, 2, 1).reshape(-1, arch.vector_dim)
+            pick = z[torch.randperm(len(z), generator=gen)[: arch.vq.codebook_size]]
+            model.vq.codebook.data.copy_(pick)
+            if arch.vq.ema:
+                model.vq.ema_sum.copy_(pick)
+    for epoch in range(start, epochs):
+        model.train()
+        perm = torch.randperm(len(x), generator=gen)
+        bar = tqdm(range(0, len(x), t.batch_size), desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
+                   disable=not progress, leave=False, file=sys.stderr)
+        for i in bar:
+            b = perm[i:i + t.batch_size]
+            xb, yb = augment(x[b], y[b], arch, gen)
+            rec, _, vq_loss = model(xb)
+            loss = F.mse_loss(rec, yb) + vq_loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        sched.step()
+        val_mse, val_sndr = evaluate_loss(model, xv, yv)
+        history.append({"epoch": epoch + 1, "val_mse": val_mse, "val_sndr_db": val_sndr})
+        if progress:
+            print(f"epoch {epoch + 1}: val mse {val_mse:.5f}, val SNDR {val_sndr:.2f} dB", file=sys.stderr)
+        if val_mse < best:
+            best, best_state, stale = val_mse, copy.deepcopy(model.state_dict()), 0
+        else:
+            stale += 1
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "gen": gen.get_state(), "rng": torch.get_rng_state(), "epoch": epoch + 1, "best": best,
+                    "best_state": best_state, "stale": stale, "history": history}, state_path)
+        if stale >= t.patience:
+            break
+    model.load_state_dict(best_state)
+    val_mse, val_sndr = evaluate_loss(model, xv, yv)
+    payload = {
+        "kind": "float", "arch": arch.model_dump(mode="json"), "design": None,
+        "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
+        "index_counts": torch.from_numpy(index_counts(model, x)),
+        "data": data_desc or {}, "seed": seed, "command": command,
+        "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history), "history": history},
+    }
+    save_checkpoint(out, payload)
+    state_path.unlink(missing_ok=True)
+    return payload
+
+
+def model_from_checkpoint(payload: dict) -> CAE:
+    from hwcae.model.config import arch_from_dict
+
+    model = CAE(arch_from_dict(payload["arch"]))
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model
