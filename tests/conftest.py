@@ -33,5 +33,5 @@ def tiny_checkpoint(tiny_set, tmp_path_factory):
     torch.set_num_threads(2)
     fit, val = tiny_set.halves()
     path = tmp_path_factory.mktemp("models") / "tiny.pt"
-    train(load_arch("tiny"), fit, val, path, epochs=3, seed=0, progress=False)
+    train(load_arch("tiny"), fit, val, path, epochs=12, seed=0, progress=False)
     return path

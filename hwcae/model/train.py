@@ -92,6 +92,8 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
             model.vq.codebook.data.copy_(pick)
             if arch.vq.ema:
                 model.vq.ema_sum.copy_(pick)
+    if start == 0:
+        history.append({"epoch": 0, "val_mse": evaluate_loss(model, xv, yv)[0], "val_sndr_db": float("nan")})
     for epoch in range(start, epochs):
         model.train()
         perm = torch.randperm(len(x), generator=gen)
@@ -127,7 +129,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
         "index_counts": torch.from_numpy(index_counts(model, x)),
         "data": data_desc or {}, "seed": seed, "command": command,
-        "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history), "history": history},
+        "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history},
     }
     save_checkpoint(out, payload)
     state_path.unlink(missing_ok=True)

@@ -1,0 +1,66 @@
+"""The CLI's contract: exit codes, one-line errors, JSON keys, nothing half-written."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hwcae.cli import main
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "hwcae", *map(str, args)], capture_output=True, text=True)
+
+
+def test_help_lists_verbs():
+    r = run_cli("--help")
+    assert r.returncode == 0
+    for verb in ("data", "train", "eval"):
+        assert verb in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["eval", "--data", "missing.npz"], "spike file not found"),
+    (["data", "info", "missing.npz"], "spike file not found"),
+    (["eval", "--data", "synth:nope"], "unknown preset"),
+    (["train", "--config", "nope"], "unknown name 'nope'"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hwcae: error:") and message in err and "\n" not in err
+
+
+def test_bad_arguments_exit_nonzero():
+    r = run_cli("eval", "--bits-per-spike", "many")
+    assert r.returncode == 2 and "invalid float" in r.stderr
+
+
+def test_eval_json_on_npz(tiny_npz, tmp_path, capsys):
+    out = tmp_path / "e.json"
+    assert main(["eval", "--data", str(tiny_npz), "--bits-per-spike", "64", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert set(r["baselines"]) == {"pca", "dwt"}
+    for row in r["baselines"].values():
+        assert row["bits_per_spike"] <= 64
+        for k in ("cr_fixed", "cr_entropy", "sndr_db_mean", "sndr_clean_db_mean", "sndr_clean_db_median",
+                  "sndr_channel_db_mean"):
+            assert k in row
+    assert "pca (8-bit)" in capsys.readouterr().out
+
+
+def test_data_synth_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "s.npz"
+    out.write_bytes(b"precious")
+    assert main(["data", "synth", "--preset", "tiny", "--out", str(out)]) == 2
+    assert out.read_bytes() == b"precious"
+
+
+def test_bad_yaml_config(tmp_path, capsys):
+    p = tmp_path / "a.yaml"
+    p.write_text("name: x\nencoder: {channels: 8, blocks: [], colour: red}\n")
+    assert main(["train", "--config", str(p), "--data", "synth:tiny", "--val", "synth:tiny"]) == 2
+    assert "colour" in capsys.readouterr().err
+    p.write_text("name: [unclosed\n")
+    assert main(["train", "--config", str(p)]) == 2
+    assert "not valid YAML" in capsys.readouterr().err

@@ -1,0 +1,145 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from hwcae.errors import HwcaeError
+from hwcae.model.cae import CAE, count_encoder_macs
+from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
+from hwcae.model.config import load_arch
+from hwcae.model.vq import VectorQuantizer, nearest_codeword
+
+
+def test_nearest_codeword_matches_brute_force_and_ties_go_low():
+    g = torch.Generator().manual_seed(0)
+    z, cb = torch.randn(5, 3, 7, generator=g), torch.randn(9, 3, generator=g)
+    d = ((z.permute(0, 2, 1)[:, :, None, :] - cb[None, None]) ** 2).sum(-1)  # (N, L, K)
+    assert torch.equal(nearest_codeword(z, cb), d.argmin(-1))
+    tie = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert nearest_codeword(torch.tensor([[[1.0], [0.0]]]), tie).tolist() == [[0]]  # rows 0, 1 tie
+    assert nearest_codeword(torch.tensor([[[0.0], [1.0]]]), tie).tolist() == [[2]]
+
+
+def test_straight_through_gradient_and_losses():
+    vq = VectorQuantizer(4, 2, beta=0.5, ema=False)
+    z = torch.randn(3, 2, 5, requires_grad=True)
+    q, idx, loss = vq(z)
+    e = vq.codebook[idx].permute(0, 2, 1)
+    torch.testing.assert_close(q, e)  # forward value is the codeword
+    expected = ((e - z) ** 2).mean() * (1 + 0.5)  # codebook loss + beta x commitment
+    torch.testing.assert_close(loss, expected)
+    q.sum().backward()
+    torch.testing.assert_close(z.grad, torch.ones_like(z))  # straight-through: identity gradient
+    assert vq.codebook.grad is None  # decoder path gives the codebook no gradient...
+    vq.zero_grad()
+    _, _, loss = vq(z)
+    loss.backward()
+    assert vq.codebook.grad is not None and vq.codebook.grad.abs().sum() > 0  # ...its loss does
+
+
+def test_ema_moves_codewords_toward_assigned_vectors():
+    vq = VectorQuantizer(2, 1, ema=True, decay=0.5, dead_restart=False)
+    vq.codebook.copy_(torch.tensor([[0.0], [10.0]]))
+    vq.ema_sum.copy_(vq.codebook)
+    vq.train()
+    z = torch.full((4, 1, 1), 2.0)
+    for _ in range(10):
+        vq(z)
+    assert abs(vq.codebook[0, 0].item() - 2.0) < 0.05 and vq.codebook[1, 0].item() == pytest.approx(10.0, rel=0.05)
+
+
+def test_architectures_load_and_count():
+    a = load_arch("default")
+    assert a.latent_positions == 16 and a.indices_per_spike == 16 and a.bits_per_spike_fixed == 112
+    assert count_encoder_macs(load_arch("paper")) > count_encoder_macs(a)
+    x = torch.randn(2, 4, 64)
+    for name in ("default", "paper", "tiny"):
+        m = CAE(load_arch(name)).eval()
+        rec, idx, _ = m(x)
+        assert rec.shape == x.shape and idx.shape == (2, load_arch(name).indices_per_spike)
+
+
+def test_tiny_training_lowers_loss_and_round_trips(tiny_checkpoint):
+    p = load_checkpoint(tiny_checkpoint, kind="float")
+    h = p["metrics"]["history"]
+    assert h[0]["epoch"] == 0  # the untrained model's validation loss
+    assert p["metrics"]["val_mse"] < 0.5 * h[0]["val_mse"], h
+    card = json.loads(tiny_checkpoint.with_suffix(".json").read_text())
+    assert card["content_hash"] == p["content_hash"] and card["arch"]["name"] == "tiny"
+    assert p["index_counts"].shape == (16, 16)
+
+
+def test_training_is_deterministic(tiny_set, tmp_path):
+    from hwcae.model.train import train
+
+    fit, val = tiny_set.halves()
+    a = train(load_arch("tiny"), fit, val, tmp_path / "a.pt", epochs=1, seed=3, progress=False)
+    b = train(load_arch("tiny"), fit, val, tmp_path / "b.pt", epochs=1, seed=3, progress=False)
+    assert load_checkpoint(tmp_path / "a.pt")["content_hash"] == load_checkpoint(tmp_path / "b.pt")["content_hash"]
+
+
+def test_corrupt_and_foreign_checkpoints(tiny_checkpoint, tmp_path):
+    data = tiny_checkpoint.read_bytes()
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(HwcaeError, match="not a readable checkpoint"):
+        load_checkpoint(cut)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(HwcaeError, match="not an hwcae checkpoint"):
+        load_checkpoint(foreign)
+    with pytest.raises(HwcaeError, match="not found"):
+        load_checkpoint(tmp_path / "none.pt")
+    with pytest.raises(HwcaeError, match="expected qat"):
+        load_checkpoint(tiny_checkpoint, kind="qat")
+    p = load_checkpoint(tiny_checkpoint)
+    p["state_dict"]["encoder.head.0.weight"] += 1.0
+    altered = tmp_path / "altered.pt"
+    torch.save(p, altered)
+    with pytest.raises(HwcaeError, match="content hash"):
+        load_checkpoint(altered)
+
+
+def test_resume_continues(tiny_set, tmp_path):
+    from hwcae.model.train import train
+
+    fit, val = tiny_set.halves()
+    out = tmp_path / "r.pt"
+    full = train(load_arch("tiny"), fit, val, tmp_path / "full.pt", epochs=2, seed=1, progress=False)
+    # simulate an interruption after epoch 1: train 1 epoch of a 2-epoch schedule, keep the resume state
+    import hwcae.model.train as tr
+
+    class Stop(Exception):
+        pass
+
+    calls = {"n": 0}
+    real = tr.evaluate_loss
+
+    def stop_after_first(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:  # call 1: untrained model, 2: after epoch 1 (saved), 3: after epoch 2
+            raise Stop
+        return real(*a, **k)
+
+    tr.evaluate_loss = stop_after_first
+    try:
+        with pytest.raises(Stop):
+            train(load_arch("tiny"), fit, val, out, epochs=2, seed=1, progress=False)
+    finally:
+        tr.evaluate_loss = real
+    assert out.with_name("r.pt.resume").is_file() and not out.exists()
+    resumed = train(load_arch("tiny"), fit, val, out, epochs=2, seed=1, progress=False, resume=True)
+    assert load_checkpoint(out)["content_hash"] == load_checkpoint(tmp_path / "full.pt")["content_hash"]
+
+
+def test_eval_with_checkpoint_has_cae_keys(tiny_checkpoint, tiny_npz, tmp_path):
+    from hwcae.cli import main
+
+    out = tmp_path / "e.json"
+    assert main(["eval", "--data", str(tiny_npz), "--checkpoint", str(tiny_checkpoint), "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    for k in ("cr_fixed", "cr_entropy", "sndr_db_mean", "sndr_clean_db_mean", "sndr_clean_db_median",
+              "sndr_channel_db_mean"):
+        assert k in r and k in r["baselines"]["pca"]
+    assert r["cr_fixed"] == pytest.approx(4096 / 64) and r["baselines"]["pca"]["bits_per_spike"] == 64
