@@ -1,0 +1,107 @@
+"""The fixed-point contents of a QAT encoder as plain integers and power-of-two exponents.
+
+This is the hand-off from Brevitas to everything that must not need torch: the NumPy reference
+model, the HLS precision settings and the cost estimator. Each tensor is stored as an integer
+array plus an exponent ``e`` (value = int x 2^e); activations as (bits, signed, exponent).
+Saved as ``weights.npz`` beside the HLS projects.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import torch
+
+from hwcae.errors import HwcaeError
+
+
+def _exp(scale) -> int:
+    e = math.log2(float(torch.as_tensor(scale).reshape(-1)[0]))
+    if abs(e - round(e)) > 1e-9:
+        raise HwcaeError(f"scale {2 ** e} is not a power of two: not a fixed-point design")
+    return int(round(e))
+
+
+def _act(qt) -> dict:
+    return {"bits": int(qt.bit_width), "signed": bool(qt.signed), "exp": _exp(qt.scale)}
+
+
+@torch.no_grad()
+def extract(encoder) -> dict:
+    """Integer weights, biases and activation formats of a :class:`QuantEncoder` (eval mode)."""
+    encoder.eval()
+    acts: dict[str, dict] = {}
+    hooks = []
+    named = {"input": encoder.inp, "stem": encoder.stem_act, "latent": encoder.latent_q}
+    for i, b in enumerate(encoder.blocks):
+        named.update({f"block{i}.reduce": b.reduce_act, f"block{i}.mid": b.mid_act,
+                      f"block{i}.add_in": b.add_q, f"block{i}.add": b.out_act})
+    for name, mod in named.items():
+        hooks.append(mod.register_forward_hook(lambda m, i, o, name=name: None if acts.setdefault(name, _act(o)) else None))
+    conv_in: dict[str, int] = {}
+    for name in encoder.layer_names():
+        hooks.append(encoder.conv(name).register_forward_hook(
+            lambda m, i, o, name=name: None if conv_in.setdefault(name, _exp(i[0].scale)) is None else None))
+    encoder.latent(torch.zeros(1, 4, 64))
+    for h in hooks:
+        h.remove()
+    out = {"acts": acts, "convs": {}}
+    for name in encoder.layer_names():
+        conv = encoder.conv(name)
+        qw = conv.quant_weight()
+        w_exp = _exp(qw.scale)
+        acc_exp = w_exp + conv_in[name]
+        bias_bits = encoder.design.bias_bits
+        lim = 2 ** (bias_bits - 1) - 1
+        b_int = torch.clamp(torch.round(conv.bias / 2.0 ** acc_exp), -lim, lim)
+        out["convs"][name] = {
+            "w": torch.round(qw.value / 2.0 ** w_exp).to(torch.int64).numpy(),  # (out, in, k)
+            "w_exp": w_exp, "w_bits": int(qw.bit_width),
+            "b": b_int.to(torch.int64).numpy(), "acc_exp": acc_exp, "in_exp": conv_in[name],
+            "kernel": int(conv.kernel_size[0]),
+        }
+    cb = encoder.score.quant_weight()
+    cb_exp = _exp(cb.scale)
+    out["codebook"] = {"w": torch.round(cb.value[:, :, 0] / 2.0 ** cb_exp).to(torch.int64).numpy(),
+                       "exp": cb_exp, "bits": int(cb.bit_width)}
+    out["pools"] = [b.pool.kernel_size if isinstance(b.pool, torch.nn.MaxPool1d) else 1 for b in encoder.blocks]
+    out["input_scale_uv"] = float(encoder.arch.input_scale_uv)
+    return out
+
+
+def save(fp: dict, path: str | os.PathLike) -> None:
+    """Flatten to one ``.npz`` (atomically): arrays as they are, formats as small int arrays."""
+    from hwcae.fileio import atomic_path
+
+    arrays = {"input_scale_uv": np.array(fp["input_scale_uv"]), "pools": np.array(fp["pools"])}
+    for name, a in fp["acts"].items():
+        arrays[f"act/{name}"] = np.array([a["bits"], int(a["signed"]), a["exp"]])
+    for name, c in fp["convs"].items():
+        arrays[f"conv/{name}/w"], arrays[f"conv/{name}/b"] = c["w"], c["b"]
+        arrays[f"conv/{name}/meta"] = np.array([c["w_exp"], c["w_bits"], c["acc_exp"], c["in_exp"], c["kernel"]])
+    arrays["codebook/w"] = fp["codebook"]["w"]
+    arrays["codebook/meta"] = np.array([fp["codebook"]["exp"], fp["codebook"]["bits"]])
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def load(path: str | os.PathLike) -> dict:
+    try:
+        z = dict(np.load(path, allow_pickle=False))
+    except Exception as exc:
+        raise HwcaeError(f"cannot read fixed-point weights {path}: {exc.__class__.__name__}") from None
+    fp = {"acts": {}, "convs": {}, "input_scale_uv": float(z["input_scale_uv"]), "pools": z["pools"].tolist()}
+    for key, v in z.items():
+        parts = key.split("/")
+        if parts[0] == "act":
+            fp["acts"][parts[1]] = {"bits": int(v[0]), "signed": bool(v[1]), "exp": int(v[2])}
+        elif parts[0] == "conv" and parts[2] == "meta":
+            name = parts[1]
+            fp["convs"][name] = {"w": z[f"conv/{name}/w"], "b": z[f"conv/{name}/b"], "w_exp": int(v[0]),
+                                 "w_bits": int(v[1]), "acc_exp": int(v[2]), "in_exp": int(v[3]), "kernel": int(v[4])}
+    order = ["stem"] + [f"block{i}.{l}" for i in range(len(fp["pools"])) for l in ("reduce", "mid", "expand")] + ["head"]
+    fp["convs"] = {n: fp["convs"][n] for n in order}
+    fp["codebook"] = {"w": z["codebook/w"], "exp": int(z["codebook/meta"][0]), "bits": int(z["codebook/meta"][1])}
+    return fp

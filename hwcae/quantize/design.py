@@ -1,0 +1,78 @@
+"""Fixed-point designs as validated YAML (``quantization/*.yaml``).
+
+A design names the architecture it quantises and sets every word width on chip: the ADC input
+word and its range, weights, biases, activations, the latent, the codebook, and the accumulator
+width it promises (checked against the widest sum any layer can produce). Scales are powers of
+two (fixed point), so every tensor is an ``ap_fixed<W,I>`` / ``ac_fixed<W,I,S>``. Rounding is
+half-to-even (torch.round; HLS ``RND_CONV``) and overflow saturates (``SAT``): the only pair the
+Brevitas -> QONNX -> hls4ml chain reproduces bit for bit, so the YAML cannot ask for others.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+
+from hwcae.config import Strict, load_yaml, parse, resolve
+
+DESIGN_DIR = Path(__file__).resolve().parents[2] / "quantization"
+Bits = pydantic.conint(ge=2, le=24)
+
+
+class Input(Strict):
+    bits: Bits = 12  # the ADC word
+    range_uv: pydantic.PositiveFloat = 512.0  # full scale +-range_uv; must be a power of two x input_scale_uv
+
+
+class LayerBits(Strict):
+    weights: Bits | None = None
+    activations: Bits | None = None
+
+
+class Design(Strict):
+    name: str
+    description: str = ""
+    arch: str  # architecture name (hwcae/model/arch) it quantises
+    input: Input = Input()
+    weight_bits: Bits = 8
+    activation_bits: Bits = 8
+    bias_bits: pydantic.conint(ge=4, le=32) = 24
+    latent_bits: Bits = 8
+    codebook_bits: Bits = 8
+    accumulator_bits: pydantic.conint(ge=8, le=64) = 32
+    rounding: Literal["half_even"] = "half_even"
+    overflow: Literal["saturate"] = "saturate"
+    layers: dict[str, LayerBits] = {}  # per-layer overrides: stem, block0.reduce, ..., head
+    qat: dict[str, float] = {"epochs": 6, "lr": 2e-4}
+
+    @pydantic.model_validator(mode="after")
+    def _check(self):
+        bad = set(self.qat) - {"epochs", "lr"}
+        if bad:
+            raise ValueError(f"qat: unknown keys {sorted(bad)}")
+        if self.bias_bits > self.accumulator_bits:
+            raise ValueError("bias_bits cannot exceed accumulator_bits")
+        return self
+
+    def bits_for(self, layer: str, kind: Literal["weights", "activations"]) -> int:
+        over = self.layers.get(layer)
+        value = getattr(over, kind) if over else None
+        return value or (self.weight_bits if kind == "weights" else self.activation_bits)
+
+    def input_frac_bits(self, input_scale_uv: float) -> int:
+        """Fractional bits of the normalised input word (x_uV / input_scale_uv)."""
+        ratio = self.input.range_uv / input_scale_uv
+        int_bits = math.log2(ratio)
+        if int_bits != round(int_bits):
+            raise ValueError(f"input.range_uv / input_scale_uv = {ratio} is not a power of two")
+        return self.input.bits - 1 - int(round(int_bits))
+
+
+def load_design(name_or_path: str) -> Design:
+    return load_yaml(Design, resolve(name_or_path, DESIGN_DIR))
+
+
+def design_from_dict(d: dict, source: str = "checkpoint") -> Design:
+    return parse(Design, d, source)

@@ -1,0 +1,142 @@
+"""Quantisation-aware fine-tuning from a float checkpoint, and loading QAT checkpoints.
+
+The codebook is frozen at its quantised value (what the chip stores); the Brevitas encoder and the
+float decoder are fine-tuned together with the straight-through VQ gradient.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hwcae.errors import HwcaeError
+from hwcae.evaluate.metrics import sndr_db
+from hwcae.model.cae import Decoder
+from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
+from hwcae.model.config import Arch, arch_from_dict
+from hwcae.model.train import augment, model_from_checkpoint, to_tensors
+from hwcae.quantize.design import Design, design_from_dict
+from hwcae.quantize.qcae import QuantEncoder, from_float
+from hwcae.spikes.spikeset import SpikeSet
+
+
+class QATModel(torch.nn.Module):
+    """Fixed-point encoder + frozen quantised codebook + float decoder."""
+
+    def __init__(self, encoder: QuantEncoder, decoder: Decoder, beta: float):
+        super().__init__()
+        self.encoder, self.decoder, self.beta = encoder, decoder, beta
+
+    def forward(self, x):
+        z = self.encoder.latent(x).value
+        idx = torch.argmax(self.encoder.score(z), dim=1)
+        e = self.encoder.codebook_q()[idx].permute(0, 2, 1)
+        q = z + (e - z).detach()
+        return self.decoder(q), idx, self.beta * F.mse_loss(z, e)
+
+    @torch.no_grad()
+    def encode(self, x):
+        return self.encoder(x)
+
+    @torch.no_grad()
+    def decode(self, idx):
+        return self.decoder(self.encoder.codebook_q()[idx].permute(0, 2, 1))
+
+
+def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *,
+        seed: int = 0, epochs: int | None = None, command: str = "", progress: bool = True,
+        max_train: int | None = None) -> dict:
+    from tqdm import tqdm
+
+    arch = arch_from_dict(float_payload["arch"])
+    if arch.name != design.arch:
+        raise HwcaeError(f"design {design.name} quantises architecture {design.arch!r}, "
+                         f"but the checkpoint is {arch.name!r}")
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    fm = model_from_checkpoint(float_payload)
+    model = QATModel(from_float(arch, design, fm), fm.decoder, arch.vq.beta)
+    x, y = to_tensors(train_set, arch, arch.train.denoise)
+    if max_train:
+        x, y = x[:max_train], y[:max_train]
+    xv, yv = to_tensors(val_set, arch, arch.train.denoise)
+    epochs = epochs or int(design.qat.get("epochs", 6))
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=design.qat.get("lr", 2e-4))
+    bs = arch.train.batch_size
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(x), generator=gen)
+        bar = tqdm(range(0, len(x), bs), desc=f"qat {design.name} {epoch + 1}/{epochs}", unit="batch",
+                   disable=not progress, leave=False, file=sys.stderr)
+        for i in bar:
+            b = perm[i:i + bs]
+            xb, yb = augment(x[b], y[b], arch, gen)
+            rec, _, vq_loss = model(xb)
+            loss = F.mse_loss(rec, yb) + vq_loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+    model.eval()
+    metrics = val_metrics(model, xv, yv)
+    if progress:
+        print(f"qat {design.name}: val SNDR {metrics['val_sndr_db']:.2f} dB", file=sys.stderr)
+    counts = _index_counts(model, x, arch.vq.codebook_size)
+    payload = {
+        "kind": "qat", "arch": arch.model_dump(mode="json"), "design": design.model_dump(mode="json"),
+        "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
+        "index_counts": torch.from_numpy(counts), "float_hash": float_payload["content_hash"],
+        "data": float_payload.get("data", {}), "seed": seed, "command": command, "metrics": metrics,
+    }
+    save_checkpoint(out, payload)
+    return payload
+
+
+@torch.no_grad()
+def val_metrics(model, xv, yv, batch: int = 2048) -> dict:
+    recs = [model.decode(model.encode(xv[i:i + batch])) for i in range(0, len(xv), batch)]
+    rec = torch.cat(recs).numpy()
+    return {"val_mse": float(np.mean((rec - yv.numpy()) ** 2)), "val_sndr_db": float(np.mean(sndr_db(yv.numpy(), rec)))}
+
+
+@torch.no_grad()
+def _index_counts(model, x, k, batch: int = 4096) -> np.ndarray:
+    idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
+    return np.stack([np.bincount(idx[:, p], minlength=k) for p in range(idx.shape[1])])
+
+
+def load_qat(path_or_payload) -> tuple[QATModel, Arch, Design, dict]:
+    """(model in eval mode, arch, design, payload) from a QAT checkpoint."""
+    payload = path_or_payload if isinstance(path_or_payload, dict) else load_checkpoint(path_or_payload, kind="qat")
+    if payload.get("kind") != "qat":
+        raise HwcaeError("expected a QAT checkpoint (hwcae qat writes them)")
+    arch = arch_from_dict(payload["arch"])
+    design = design_from_dict(payload["design"])
+    k, d = arch.vq.codebook_size, arch.encoder.latent_dim
+    model = QATModel(QuantEncoder(arch, design, torch.zeros(k, d)), Decoder(arch), arch.vq.beta)
+    model.train()
+    model.encoder.latent(torch.zeros(2, 4, 64))  # materialise runtime-statistics scale parameters
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, arch, design, payload
+
+
+def check_power_of_two_scales(encoder: QuantEncoder) -> None:
+    """Every scale of the exported encoder must be a power of two (fixed point)."""
+    for name, module in encoder.named_modules():
+        for attr in ("quant_weight", "quant_act_scale"):
+            pass
+    x = torch.zeros(1, 4, 64)
+    t = encoder.inp(x)
+    scales = {"input": t.scale}
+    for n in encoder.layer_names():
+        scales[n] = encoder.conv(n).quant_weight().scale
+    scales["latent"] = encoder.latent(x).scale
+    for n, s in scales.items():
+        e = math.log2(float(s))
+        if abs(e - round(e)) > 1e-6:
+            raise HwcaeError(f"scale of {n} is {float(s)}, not a power of two")
