@@ -1,0 +1,141 @@
+"""QONNX -> hls4ml projects (Vitis FPGA, Catapult ASIC) with precisions taken from the design.
+
+Every activation word is the exported quantiser's type (width, integer bits and sign from the
+design's bit-widths and the trained power-of-two scales), with ``RND_CONV`` and ``SAT``; weights
+and accumulators are inferred exactly by hls4ml ('auto'); the input is the ADC word; the codeword
+score layer gets an exact type computed from the codebook and latent formats. hls4ml 1.3
+re-infers the type of a ReLU that follows a residual add (giving it one more integer bit, so it
+would not saturate where the design does): we set those types again after its passes.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwcae.errors import HwcaeError
+from hwcae.export.hls_config import HLSConfig
+
+
+@dataclass
+class Project:
+    path: Path
+    backend: str
+    model: object  # hls4ml ModelGraph
+    latent_layer: str
+    forced: list = field(default_factory=list)
+    compiled: bool = False
+    compile_s: float = 0.0
+
+
+def quant_types(onnx_model) -> dict[str, tuple[int, int, bool]]:
+    """hls4ml layer name -> (width, integer bits, signed) for every activation Quant node."""
+    types = {}
+    for n in onnx_model.graph.node:
+        if n.op_type != "Quant" or onnx_model.get_initializer(n.input[0]) is not None:
+            continue
+        scale, _, bits = (onnx_model.get_initializer(i) for i in n.input[1:])
+        signed = next(a.i for a in n.attribute if a.name == "signed")
+        e = math.log2(float(np.asarray(scale).reshape(-1)[0]))
+        if abs(e - round(e)) > 1e-9:
+            raise HwcaeError(f"{n.name}: scale {float(scale)} is not a power of two")
+        t = (int(bits), int(bits) + int(round(e)), bool(signed))
+        types[f"{n.name}_act"] = t
+        prod = onnx_model.find_producer(n.input[0])
+        if prod is not None and prod.op_type == "Relu":
+            types[prod.name] = t
+    return types
+
+
+def _type_str(w: int, i: int, signed: bool, exact: bool = False) -> str:
+    base = "fixed" if signed else "ufixed"
+    return f"{base}<{w},{i}>" if exact else f"{base}<{w},{i},RND_CONV,SAT>"
+
+
+def score_type(fp: dict) -> tuple[int, int]:
+    """(width, integer bits) holding z.e - ||e||^2/2 exactly for every codeword and latent."""
+    cb, lat = fp["codebook"], fp["acts"]["latent"]
+    frac = max(-(lat["exp"] + cb["exp"]), 1 - 2 * cb["exp"])
+    zmax = 2 ** (lat["bits"] - 1)
+    bound = (zmax * np.abs(cb["w"]).sum(1)).max() * 2.0 ** (lat["exp"] + cb["exp"])
+    bound += ((cb["w"].astype(np.float64) ** 2).sum(1)).max() * 2.0 ** (2 * cb["exp"] - 1)
+    integer = max(1, math.ceil(math.log2(bound + 1))) + 1
+    return integer + frac, integer
+
+
+def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, compile: bool = True) -> Project:
+    """Convert, fix precisions, write and (optionally) compile one backend's project."""
+    import hls4ml
+
+    from hwcae.export.argmax_layer import register
+    from hwcae.export.hls4ml_patches import install
+
+    register(cfg.backend)
+    install()
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    hcfg = hls4ml.utils.config_from_onnx_model(onnx_model, granularity="name", backend=cfg.backend,
+                                               default_reuse_factor=cfg.reuse_factor)
+    hcfg["Model"]["Strategy"] = cfg.strategy
+    layers = hcfg["LayerName"]
+    inp = fp["acts"]["input"]
+    layers[onnx_model.graph.input[0].name]["Precision"]["result"] = _type_str(inp["bits"], inp["bits"] + inp["exp"], True, exact=True)
+    types = quant_types(onnx_model)
+    for name, (w, i, s) in types.items():
+        key = name[:-4] if name.endswith("_act") else name
+        if key in layers:
+            layers[key]["Precision"]["result"] = _type_str(w, i, s)
+    score_conv = [n for n in onnx_model.graph.node if n.op_type == "Conv"][-1]
+    latent_quant = onnx_model.find_producer(score_conv.input[0])
+    sw, si = score_type(fp)
+    layers[score_conv.name]["Precision"].update({"result": f"fixed<{sw},{si}>", "accum": f"fixed<{sw},{si}>",
+                                                 "bias": f"fixed<{sw},{si}>"})
+    for name in layers:
+        layers[name]["Trace"] = True
+    kwargs = dict(output_dir=str(out_dir), project_name="hwcae_encoder", backend=cfg.backend,
+                  io_type=cfg.io_type, hls_config=hcfg, clock_period=cfg.clock_period_ns)
+    if cfg.part:
+        kwargs["part"] = cfg.part
+    if cfg.backend == "Catapult":
+        kwargs["tech"] = cfg.tech
+    model = hls4ml.converters.convert_from_onnx_model(onnx_model, **kwargs)
+    forced = []
+    for layer in model.get_layers():
+        want = types.get(layer.name)
+        if want is None:
+            continue
+        p = layer.get_output_variable().type.precision
+        if (p.width, p.integer, p.signed) != want:
+            forced.append((layer.name, str(p), _type_str(*want)))
+            p.width, p.integer, p.signed = want
+    head = onnx_model.find_producer(latent_quant.input[0]).name  # the head conv, which absorbs the latent Quant
+    names = [layer.name for layer in model.get_layers()]
+    latent_layer = f"{latent_quant.name}_act" if f"{latent_quant.name}_act" in names else \
+        next(n for n in names if n == head or n.endswith(f"_{head}"))
+    proj = Project(out_dir, cfg.backend, model, latent_layer, forced)
+    model.write()
+    if compile:
+        t0 = time.time()
+        model.compile()
+        proj.compiled, proj.compile_s = True, time.time() - t0
+    return proj
+
+
+def predict(proj: Project, x_codes_norm: np.ndarray, batch: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """C simulation: (latent values (N, D, L), indices (N, L)) for normalised quantised input (N, 4, 64)."""
+    n = len(x_codes_norm)
+    lat, idx = [], []
+    for i in range(0, n, batch):
+        xb = np.ascontiguousarray(x_codes_norm[i:i + batch].transpose(0, 2, 1), np.float64)
+        y, trace = proj.model.trace(xb)
+        positions = np.asarray(y).reshape(len(xb), -1)
+        idx.append(positions)
+        # the latent is channels-last in the firmware: (N, L, D) -> (N, D, L)
+        lat.append(np.asarray(trace[proj.latent_layer]).reshape(len(xb), positions.shape[1], -1).transpose(0, 2, 1))
+    return np.concatenate(lat), np.concatenate(idx).astype(np.int64)
