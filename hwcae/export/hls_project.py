@@ -57,6 +57,11 @@ def _type_str(w: int, i: int, signed: bool, exact: bool = False) -> str:
     return f"{base}<{w},{i}>" if exact else f"{base}<{w},{i},RND_CONV,SAT>"
 
 
+def _valid_reuse(want: int, fan_in: int) -> int:
+    """The largest divisor of fan_in that is <= want (hls4ml's resource conv takes these)."""
+    return max(d for d in range(1, min(want, fan_in) + 1) if fan_in % d == 0)
+
+
 def score_type(fp: dict) -> tuple[int, int]:
     """(width, integer bits) holding z.e - ||e||^2/2 exactly for every codeword and latent."""
     cb, lat = fp["codebook"], fp["acts"]["latent"]
@@ -91,7 +96,11 @@ def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, c
         key = name[:-4] if name.endswith("_act") else name
         if key in layers:
             layers[key]["Precision"]["result"] = _type_str(w, i, s)
-    score_conv = [n for n in onnx_model.graph.node if n.op_type == "Conv"][-1]
+    convs = [n for n in onnx_model.graph.node if n.op_type == "Conv"]
+    fan_in = [c["w"].shape[1] * c["w"].shape[2] for c in fp["convs"].values()] + [fp["codebook"]["w"].shape[1]]
+    for node, fi in zip(convs, fan_in):  # hls4ml's resource conv needs reuse <= kernel x channels in
+        layers[node.name]["ReuseFactor"] = _valid_reuse(cfg.reuse_factor, fi)
+    score_conv = convs[-1]
     latent_quant = onnx_model.find_producer(score_conv.input[0])
     sw, si = score_type(fp)
     layers[score_conv.name]["Precision"].update({"result": f"fixed<{sw},{si}>", "accum": f"fixed<{sw},{si}>",
