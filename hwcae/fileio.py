@@ -30,6 +30,9 @@ def atomic_path(target: str | os.PathLike, *, force: bool = True) -> Iterator[Pa
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-VERBS = ["data", "train", "eval", "qat", "compare", "export", "verify", "hls"]
+VERBS = ["data", "train", "eval", "qat", "compare", "hls", "verify"]
 
 
 def build_parser() -> argparse.ArgumentParser:

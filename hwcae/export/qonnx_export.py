@@ -75,6 +75,7 @@ def execute(model, x_norm: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np
     """Run qonnx's own executor: (latent values (N, D, L), indices (N, L)) for normalised input."""
     from qonnx.core.onnx_exec import execute_onnx
     from qonnx.transformation.change_batchsize import ChangeBatchSize
+    from qonnx.transformation.infer_shapes import InferShapes
 
     conv = [n for n in model.graph.node if n.op_type == "Conv"][-1]  # the codeword-score conv
     latent_name = conv.input[0]
@@ -82,7 +83,7 @@ def execute(model, x_norm: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np
     lat, idx = [], []
     for i in range(0, len(x_norm), batch):
         xb = np.ascontiguousarray(x_norm[i:i + batch], np.float32)
-        m = model.transform(ChangeBatchSize(len(xb)))
+        m = model.transform(ChangeBatchSize(len(xb))).transform(InferShapes())
         ctx = execute_onnx(m, {inp: xb}, return_full_exec_context=True)
         lat.append(ctx[latent_name])
         idx.append(ctx[out])

@@ -1,0 +1,56 @@
+"""hwcae hls: convert QAT encoders to Vitis (FPGA) and Catapult (ASIC) HLS projects, compile their
+C simulation, and verify them bit for bit against the NumPy reference on held-out spikes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hwcae.cli.qat import DEFAULT_DESIGNS
+
+
+def add_parser(sub):
+    p = sub.add_parser("hls", help="HLS projects for the fixed-point designs (make hls)", description=__doc__)
+    p.add_argument("--design", action="append", help="design name (repeatable; default: all defaults)")
+    p.add_argument("--checkpoint", help="QAT checkpoint (default models/qat-<design>.pt)")
+    p.add_argument("--backend", action="append", choices=["vitis", "catapult"], help="default: both")
+    p.add_argument("--data", default="synth", help="spikes for the verification sample (default: test split)")
+    p.add_argument("--spikes", type=int, default=2000, help="verification sample size")
+    p.add_argument("--out", default="hls/build", help="build folder")
+    p.add_argument("--synth", action="store_true", help="run synthesis if vitis_hls / catapult is on PATH")
+    p.add_argument("--json", help="write the summary rows here")
+    return p
+
+
+def run(args) -> int:
+    import pandas as pd
+
+    from hwcae.errors import HwcaeError
+    from hwcae.export.pipeline import export_design
+    from hwcae.fileio import write_text_atomic
+    from hwcae.spikes.sources import load_data
+
+    designs = args.design or DEFAULT_DESIGNS
+    if args.checkpoint and len(designs) != 1:
+        raise HwcaeError("--checkpoint needs exactly one --design")
+    data, _ = load_data(args.data)
+    spikes = data.spikes[: args.spikes]
+    rows = []
+    for d in designs:
+        ckpt = args.checkpoint or f"models/qat-{d}.pt"
+        if not Path(ckpt).is_file():
+            raise HwcaeError(f"no QAT checkpoint for design {d}: {ckpt} (make qat writes it)")
+        rows += export_design(ckpt, spikes, backends=tuple(args.backend or ("vitis", "catapult")),
+                              out_root=Path(args.out), synth=args.synth)
+    df = pd.DataFrame(rows)
+    view = df[["design", "backend", "csim_compiled", "spikes", "index_exact", "latent_exact", "project"]].copy()
+    view["index_exact"] = (view["index_exact"] * 100).map("{:.2f} %".format)
+    view["latent_exact"] = (view["latent_exact"] * 100).map("{:.2f} %".format)
+    view["resources"] = "needs synthesis (hls4ml gives no estimate before it)"
+    print()
+    print(view.to_string(index=False))
+    notes = sorted(set(df["synthesis"]))
+    print("synthesis: " + "; ".join(notes))
+    if args.json:
+        write_text_atomic(args.json, json.dumps(rows, indent=2) + "\n")
+    bad = df[(df.index_exact < 1.0) | (df.latent_exact < 1.0)]
+    return 1 if len(bad) else 0

@@ -1,0 +1,56 @@
+"""hwcae qat: quantisation-aware fine-tuning of the encoder for a fixed-point design."""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+DEFAULT_DESIGNS = ["w16a16", "w8a8", "w6a8", "w4a8", "hw-tiny"]
+
+
+def add_parser(sub):
+    p = sub.add_parser("qat", help="fine-tune a fixed-point (Brevitas) encoder from a float checkpoint",
+                       description=__doc__)
+    p.add_argument("--design", action="append", help="design YAML or name (repeatable); default: all defaults")
+    p.add_argument("--from", dest="float_ckpt", help="float checkpoint (default: models/float.pt, or "
+                   "models/float-<arch>.pt for designs of another architecture)")
+    p.add_argument("--data", default="synth:train")
+    p.add_argument("--val", default="synth:val")
+    p.add_argument("--out", help="checkpoint to write (default models/qat-<design>.pt; one design only)")
+    p.add_argument("--epochs", type=int, help="override the design's QAT epochs")
+    p.add_argument("--max-train", type=int, default=24000, help="spikes of --data used per epoch (CPU budget)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--all", action="store_true", help="every default design")
+    return p
+
+
+def float_checkpoint_for(arch: str, given: str | None) -> str:
+    if given:
+        return given
+    return "models/float.pt" if arch == "default" else f"models/float-{arch}.pt"
+
+
+def run(args) -> int:
+    import torch
+
+    from hwcae.errors import HwcaeError
+    from hwcae.model.checkpoint import load_checkpoint
+    from hwcae.quantize.design import load_design
+    from hwcae.quantize.qat import qat
+    from hwcae.spikes.sources import load_data
+
+    names = args.design or DEFAULT_DESIGNS
+    if args.out and len(names) > 1:
+        raise HwcaeError("--out needs exactly one --design")
+    designs = [load_design(n) for n in names]
+    train_set, _ = load_data(args.data)
+    val_set, _ = load_data(args.val)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    command = "hwcae qat " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    for d in designs:
+        payload = load_checkpoint(float_checkpoint_for(d.arch, args.float_ckpt), kind="float")
+        out = args.out or f"models/qat-{d.name}.pt"
+        p = qat(d, payload, train_set, val_set, out, seed=args.seed, epochs=args.epochs, command=command,
+                max_train=args.max_train)
+        print(f"wrote {out}: val SNDR {p['metrics']['val_sndr_db']:.2f} dB (float {payload['metrics']['val_sndr_db']:.2f} dB)")
+    return 0

@@ -1,0 +1,66 @@
+"""Three-way bit-exactness check: Brevitas (QAT model) vs NumPy reference vs C simulation.
+
+Latent codes and codeword indices are compared spike by spike. Inputs are held-out spikes plus
+range-edge inputs (all-zero, full-scale, beyond full scale so the ADC word saturates).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from hwcae.verify.reference import ReferenceEncoder
+
+
+def edge_inputs(full_scale_uv: float, n_random: int = 64, seed: int = 0) -> np.ndarray:
+    """Range-edge spikes in uV: zeros, +-full scale, +-2x full scale, alternating, random beyond."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(64)
+    fixed = [np.zeros((4, 64)), np.full((4, 64), full_scale_uv), np.full((4, 64), -full_scale_uv),
+             np.full((4, 64), 2 * full_scale_uv), np.full((4, 64), -2 * full_scale_uv),
+             np.tile(np.where(t % 2 == 0, full_scale_uv, -full_scale_uv), (4, 1)),
+             np.tile(-full_scale_uv * np.exp(-0.5 * ((t - 24) / 3.0) ** 2), (4, 1))]
+    rand = rng.uniform(-1.5 * full_scale_uv, 1.5 * full_scale_uv, (n_random, 4, 64))
+    return np.concatenate([np.stack(fixed), rand]).astype(np.float32)
+
+
+@torch.no_grad()
+def brevitas_codes(encoder, spikes_uv: np.ndarray, batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """(latent integer codes (N, D, L), indices (N, L)) from the Brevitas model."""
+    encoder.eval()
+    lat, idx = [], []
+    for i in range(0, len(spikes_uv), batch):
+        x = torch.from_numpy(np.ascontiguousarray(spikes_uv[i:i + batch]) / encoder.arch.input_scale_uv).float()
+        z = encoder.latent(x)
+        lat.append(torch.round(z.value / z.scale).to(torch.int64).numpy())
+        idx.append(torch.argmax(encoder.score(z.value), dim=1).numpy())
+    return np.concatenate(lat), np.concatenate(idx)
+
+
+def compare(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> dict:
+    lat_ok = (a[0] == b[0]).reshape(len(a[0]), -1).all(axis=1)
+    idx_ok = (a[1] == b[1]).reshape(len(a[1]), -1).all(axis=1)
+    out = {"latent_exact": float((a[0] == b[0]).mean()), "index_exact": float((a[1] == b[1]).mean()),
+           "spikes_all_exact": float((lat_ok & idx_ok).mean())}
+    bad = np.flatnonzero(~(lat_ok & idx_ok))
+    if len(bad):
+        out["first_mismatch_spike"] = int(bad[0])
+        out["first_mismatch_in"] = "latent" if not lat_ok[bad[0]] else "index only (codeword search)"
+    return out
+
+
+def verify(encoder, fp: dict, spikes_uv: np.ndarray, project=None) -> dict:
+    """Compare every available pair on the same inputs; ``project`` is an hls_project.Project or None."""
+    ref = ReferenceEncoder(fp)
+    r = ref.encode(spikes_uv)
+    b = brevitas_codes(encoder, spikes_uv)
+    result = {"spikes": int(len(spikes_uv)), "brevitas_vs_reference": compare(b, r),
+              "saturation": dict(ref.saturation)}
+    if project is not None:
+        from hwcae.export.hls_project import predict
+
+        x = ref.quantize_input(spikes_uv) * 2.0 ** fp["acts"]["input"]["exp"]
+        z, idx = predict(project, x)
+        c = (np.rint(z / 2.0 ** fp["acts"]["latent"]["exp"]).astype(np.int64), idx)
+        result["reference_vs_csim"] = compare(r, c)
+        result["brevitas_vs_csim"] = compare(b, c)
+    return result
