@@ -35,3 +35,17 @@ def tiny_checkpoint(tiny_set, tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny.pt"
     train(load_arch("tiny"), fit, val, path, epochs=12, seed=0, progress=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_qat(tiny_set, tiny_checkpoint, tmp_path_factory):
+    """The tiny float model fine-tuned for one epoch under the w8a8 design."""
+    from hwcae.model.checkpoint import load_checkpoint
+    from hwcae.quantize.design import load_design
+    from hwcae.quantize.qat import qat
+
+    fit, val = tiny_set.halves()
+    design = load_design("w8a8").model_copy(update={"arch": "tiny", "name": "tiny-w8a8"})
+    path = tmp_path_factory.mktemp("qat") / "qat-tiny.pt"
+    qat(design, load_checkpoint(tiny_checkpoint), fit, val, path, epochs=1, progress=False)
+    return path

@@ -1,0 +1,80 @@
+"""hwcae compare: float vs fixed-point models on the same spikes, one row per model."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def add_parser(sub):
+    p = sub.add_parser("compare", help="float vs fixed-point table (SNDR, CR, index agreement, bits, MACs)",
+                       description=__doc__)
+    p.add_argument("--data", default="synth", help="spikes (.npz or synth[:preset])")
+    p.add_argument("--float", dest="float_ckpt", default="models/float.pt")
+    p.add_argument("--qat", nargs="+", required=True, help="QAT checkpoints")
+    p.add_argument("--json", help="write {'rows': [...]} here; a PNG plot is written beside it")
+    return p
+
+
+def run(args) -> int:
+    import pandas as pd
+
+    from hwcae.evaluate.compare import fixed_weight_bits, float_weight_bits, row
+    from hwcae.export import fixed_point
+    from hwcae.fileio import write_text_atomic
+    from hwcae.model.checkpoint import load_checkpoint
+    from hwcae.model.config import arch_from_dict
+    from hwcae.model.train import model_from_checkpoint
+    from hwcae.quantize.qat import load_qat
+    from hwcae.spikes.sources import load_data
+    from hwcae.verify.reference import ReferenceEncoder
+
+    data, desc = load_data(args.data)
+    fpay = load_checkpoint(args.float_ckpt, kind="float")
+    fmodel = model_from_checkpoint(fpay)
+    farch = arch_from_dict(fpay["arch"])
+    rows = []
+    r, fidx = row(f"float ({farch.name})", fmodel, farch, data.spikes, data.clean, float_weight_bits(fmodel), 32, 32, None)
+    rows.append(r)
+    for path in args.qat:
+        model, arch, design, _ = load_qat(path)
+        fp = fixed_point.extract(model.encoder)
+        ref = ReferenceEncoder(fp)
+        ref.encode(data.spikes)
+        sat = {k: v for k, v in ref.saturation.items() if v}
+        r, _ = row(design.name, model, arch, data.spikes, data.clean, fixed_weight_bits(fp), design.weight_bits,
+                   design.activation_bits, fidx if arch.name == farch.name else None, sat)
+        rows.append(r)
+    cols = ["design", "bits", "sndr_db_mean", "sndr_db_median", "sndr_clean_db_mean", "sndr_clean_db_median",
+            "cr_fixed", "cr_entropy", "index_agreement", "weight_bits", "macs"]
+    df = pd.DataFrame(rows)[cols]
+    print(f"data: {desc['source']} ({len(data)} spikes)")
+    with pd.option_context("display.width", 200):
+        print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for r in rows[1:]:
+        print(f"saturation ({r['design']}): " + (", ".join(f"{k} {v}" for k, v in r["saturation"].items()) or "none"))
+    if args.json:
+        write_text_atomic(args.json, json.dumps({"data": desc["source"], "rows": rows}, indent=2) + "\n")
+        plot(rows, Path(args.json).with_suffix(".png"))
+    return 0
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hwcae.fileio import atomic_path
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    labels = [r["design"] for r in rows]
+    ax.bar(labels, [r["sndr_clean_db_mean"] for r in rows], color=["#888"] + ["#3a7"] * (len(rows) - 1))
+    ax.set_ylabel("SNDR vs clean (dB, mean)")
+    ax.set_title("Float vs fixed-point designs")
+    for i, r in enumerate(rows):
+        ax.text(i, r["sndr_clean_db_mean"], f"{r['sndr_clean_db_mean']:.2f}", ha="center", va="bottom", fontsize=8)
+    plt.xticks(rotation=20)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)

@@ -1,0 +1,17 @@
+import json
+
+from hwcae.cli import main
+
+
+def test_compare_table_keys(tiny_qat, tiny_checkpoint, tiny_npz, tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["compare", "--data", str(tiny_npz), "--float", str(tiny_checkpoint), "--qat", str(tiny_qat),
+                 "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 2
+    for k in ("design", "sndr_db_mean", "sndr_clean_db_mean", "cr_fixed", "index_agreement", "weight_bits", "macs"):
+        assert k in rows[0] and k in rows[1]
+    assert rows[1]["weight_bits"] < rows[0]["weight_bits"]  # 8-bit weights vs float32
+    assert 0.0 <= rows[1]["index_agreement"] <= 1.0
+    assert out.with_suffix(".png").stat().st_size > 1000
+    assert "saturation (tiny-w8a8)" in capsys.readouterr().out

@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from hwcae.export import fixed_point
+from hwcae.quantize.qat import load_qat
+from hwcae.verify.checks import brevitas_codes, compare, edge_inputs
+from hwcae.verify.reference import ReferenceEncoder, requantize
+
+
+def test_requantize_rounds_half_to_even_and_saturates():
+    fmt = {"bits": 4, "signed": True, "exp": 0}
+    codes = np.array([1, 3, 5, -3, -5, 7, 100, -100])  # values at 2^-1: 0.5, 1.5, 2.5, -1.5, -2.5, 3.5, 50, -50
+    q, sat = requantize(codes, -1, fmt)
+    assert q.tolist() == [0, 2, 2, -2, -2, 4, 7, -8] and sat == 2
+    q, sat = requantize(np.array([-3, 40]), -1, {"bits": 4, "signed": False, "exp": 0}, relu=True)
+    assert q.tolist() == [0, 15] and sat == 1
+
+
+def test_reference_matches_brevitas_on_random_and_saturating_inputs(tiny_qat, tiny_set, tmp_path):
+    model, arch, design, _ = load_qat(tiny_qat)
+    fp = fixed_point.extract(model.encoder)
+    fixed_point.save(fp, tmp_path / "w.npz")
+    ref = ReferenceEncoder(fixed_point.load(tmp_path / "w.npz"))  # from the exported file alone
+    rng = np.random.default_rng(1)
+    x = np.concatenate([tiny_set.spikes, rng.normal(0, 400, (300, 4, 64)).astype(np.float32),
+                        edge_inputs(design.input.range_uv)])
+    r = ref.encode(x)
+    b = brevitas_codes(model.encoder, x)
+    res = compare(b, r)
+    assert res["latent_exact"] == 1.0 and res["index_exact"] == 1.0, res
+    assert ref.saturation["input"] > 0  # the edge inputs really saturate the ADC word
+    assert sum(ref.saturation.values()) > ref.saturation["input"]  # and some inner layer
+
+
+def test_ties_go_to_the_lowest_index():
+    fp = {"codebook": {"w": np.array([[1, 0], [1, 0], [0, 1]]), "exp": -1}, "acts": {"latent": {"exp": -1}}}
+    ref = ReferenceEncoder(fp)
+    s = ref.scores(np.array([[[2], [0]]]))
+    assert s[0, 0, 0] == s[0, 1, 0] and np.argmax(s, axis=1)[0, 0] == 0
