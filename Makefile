@@ -8,7 +8,7 @@ DESIGN ?=
 SYNTH  ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test train qat eval compare hls power report clean
+.PHONY: help venv test train qat eval compare hls power report bench clean
 
 help: ## list the targets
 	@echo "hwcae make targets:"
@@ -43,7 +43,11 @@ eval: $(STAMP) ## rate-distortion table on the built-in held-out test split
 hls: $(STAMP) ## convert the default designs to Vitis + Catapult HLS projects, compile C-sim, verify
 	$(HWCAE) hls $(if $(DESIGN),--design $(DESIGN),) $(if $(filter 1,$(SYNTH)),--synth,)
 
-power report bench: ## not built yet (cost estimator, HTML report, benchmarks: open issues)
+power: $(STAMP) ## per-channel power reports for every design x node (reports/power/)
+	$(HWCAE) cost --all --out reports/power
+	$(HWCAE) cost --checkpoint models/qat-w8a8.pt --tech 65nm --validate
+
+report bench: ## not built yet (HTML report, benchmarks: open issues)
 	@echo "make $@: not implemented yet in this version of hwcae (see the open issues)"; exit 2
 
 compare: $(STAMP) ## float vs fixed-point table on the held-out test split (reports/compare.json + .png)

@@ -75,6 +75,9 @@ class Train(Strict):
     denoise: bool = True  # clean target where the data has a clean twin
     augment_shift: int = pydantic.Field(2, ge=0, le=8)  # random shift (samples), input and target alike
     augment_scale: tuple[float, float] = (0.8, 1.25)  # random amplitude factor range
+    # `mse`: mean squared error (large spikes dominate); `nmse`: each spike's squared error over its
+    # own energy, the quantity the mean SNDR in dB rewards
+    loss: Literal["mse", "nmse"] = "mse"
 
 
 class Arch(Strict):

@@ -26,6 +26,13 @@ def to_tensors(s: SpikeSet, arch: Arch, denoise: bool) -> tuple[torch.Tensor, to
     return x.float(), y.float()
 
 
+def recon_loss(rec: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "nmse":
+        err = ((rec - target) ** 2).sum(dim=(1, 2))
+        return (err / ((target**2).sum(dim=(1, 2)) + 1e-6)).mean()
+    return F.mse_loss(rec, target)
+
+
 def augment(x: torch.Tensor, y: torch.Tensor, arch: Arch, gen: torch.Generator):
     """The same random shift and amplitude factor on input and target."""
     t = arch.train
@@ -103,7 +110,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
             b = perm[i:i + t.batch_size]
             xb, yb = augment(x[b], y[b], arch, gen)
             rec, _, vq_loss = model(xb)
-            loss = F.mse_loss(rec, yb) + vq_loss
+            loss = recon_loss(rec, yb, t.loss) + vq_loss
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -113,8 +120,9 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         history.append({"epoch": epoch + 1, "val_mse": val_mse, "val_sndr_db": val_sndr})
         if progress:
             print(f"epoch {epoch + 1}: val mse {val_mse:.5f}, val SNDR {val_sndr:.2f} dB", file=sys.stderr)
-        if val_mse < best:
-            best, best_state, stale = val_mse, copy.deepcopy(model.state_dict()), 0
+        score = -val_sndr if t.loss == "nmse" else val_mse  # select on what the loss optimises
+        if score < best:
+            best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
         else:
             stale += 1
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),

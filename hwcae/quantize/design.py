@@ -23,7 +23,7 @@ Bits = pydantic.conint(ge=2, le=24)
 
 class Input(Strict):
     bits: Bits = 12  # the ADC word
-    range_uv: pydantic.PositiveFloat = 512.0  # full scale +-range_uv; must be a power of two x input_scale_uv
+    range_uv: pydantic.PositiveFloat = 1024.0  # full scale +-range_uv; must be a power of two x input_scale_uv
 
 
 class LayerBits(Strict):

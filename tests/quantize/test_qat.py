@@ -11,7 +11,7 @@ def test_qat_checkpoint_round_trip_and_power_of_two_scales(tiny_qat):
     model, arch, design, payload = load_qat(tiny_qat)
     assert payload["kind"] == "qat" and design.name == "tiny-w8a8" and arch.name == "tiny"
     fp = fixed_point.extract(model.encoder)  # raises unless every scale is a power of two
-    assert fp["acts"]["input"] == {"bits": 12, "signed": True, "exp": -10}
+    assert fp["acts"]["input"] == {"bits": 12, "signed": True, "exp": -design.input_frac_bits(arch.input_scale_uv)}
     for c in fp["convs"].values():
         assert np.abs(c["w"]).max() <= 2 ** (c["w_bits"] - 1) - 1  # narrow signed weights
     assert math.isfinite(payload["metrics"]["val_sndr_db"])

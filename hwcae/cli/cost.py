@@ -1,0 +1,75 @@
+"""hwcae cost: gates, SRAM, energy per spike, power per channel and channel capacity of a design."""
+from __future__ import annotations
+
+import json
+
+
+def add_parser(sub):
+    p = sub.add_parser("cost", help="hardware cost and per-channel power of a fixed-point design", description=__doc__)
+    p.add_argument("--checkpoint", help="QAT checkpoint (e.g. models/qat-w8a8.pt)")
+    p.add_argument("--tech", default="65nm", help="node name (hwcae/cost/tech) or tech YAML path")
+    p.add_argument("--channels", type=int, default=1024)
+    p.add_argument("--rate-hz", type=float, default=50.0, help="spikes per second per channel")
+    p.add_argument("--radio-pj-per-bit", type=float, default=130.0, help="transmission energy per bit")
+    p.add_argument("--clock-hz", type=float, default=20e6)
+    p.add_argument("--reuse", type=int, help="reuse factor (default: from hls/catapult.yaml)")
+    p.add_argument("--power-budget-mw", type=float, default=10.0)
+    p.add_argument("--area-budget-mm2", type=float, default=2.0)
+    p.add_argument("--json", help="write every number here")
+    p.add_argument("--all", action="store_true", help="every default design x every node -> --out")
+    p.add_argument("--out", default="reports/power", help="report folder for --all")
+    p.add_argument("--validate", action="store_true", help="also print the ECON-T check and the chip table")
+    return p
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from hwcae.cli.qat import DEFAULT_DESIGNS
+    from hwcae.cost.estimate import Budget
+    from hwcae.cost.report import cost_for_checkpoint, summary_lines, table, write_report
+    from hwcae.errors import HwcaeError
+    from hwcae.export.hls_config import load_hls_config
+    from hwcae.fileio import write_text_atomic
+
+    if args.channels < 1 or args.rate_hz <= 0:
+        raise HwcaeError("--channels must be >= 1 and --rate-hz > 0")
+    reuse = args.reuse or load_hls_config("catapult").reuse_factor
+    budget = Budget(channels=args.channels, rate_hz=args.rate_hz, radio_pj_per_bit=args.radio_pj_per_bit,
+                    clock_hz=args.clock_hz, reuse=reuse, power_budget_mw=args.power_budget_mw,
+                    area_budget_mm2=args.area_budget_mm2)
+    if args.all:
+        from hwcae.cost.tech import TECH_DIR
+
+        results = []
+        for d in DEFAULT_DESIGNS:
+            for node in sorted(p.stem for p in TECH_DIR.glob("*.yaml")):
+                r = cost_for_checkpoint(f"models/qat-{d}.pt", node, budget)
+                for f in write_report(r, args.out, budget):
+                    print(f"wrote {f}")
+                results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
+        write_text_atomic(Path(args.out) / "summary.json", json.dumps(results, indent=2, default=str) + "\n")
+        return 0
+    if not args.checkpoint:
+        raise HwcaeError("give --checkpoint (or --all)")
+    r = cost_for_checkpoint(args.checkpoint, args.tech, budget)
+    import pandas as pd
+
+    with pd.option_context("display.width", 220, "display.max_columns", 20):
+        print(table(r).to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    for line in summary_lines(r):
+        print(line)
+    if args.validate:
+        from hwcae.cost.validate import NEURAL_CHIPS, econ_t_check
+
+        v = econ_t_check()
+        print(f"ECON-T check (65 nm): energy {v['estimated_energy_pj']:,.0f} pJ vs published {v['published_energy_pj']:,.0f} "
+              f"(x{v['energy_ratio']:.2f}); area {v['estimated_area_mm2']:.2f} vs {v['published_area_mm2']} mm^2 "
+              f"(x{v['area_ratio']:.2f}, published area is the whole chip)")
+        print(f"{'this design':55s} {r['tech']:>6s} {r['power_per_channel_uw']:8.3f} uW/ch (incl. radio)")
+        for name, node, uw, note in NEURAL_CHIPS:
+            print(f"{name:55s} {node:>6s} {uw:8.3f} uW/ch  {note}")
+    if args.json:
+        out = {k: v for k, v in r.items() if not k.startswith("_")}
+        write_text_atomic(args.json, json.dumps(out, indent=2, default=str) + "\n")
+    return 0

@@ -1,0 +1,153 @@
+"""Cost of a fixed-point encoder: MACs, gates, SRAM, energy per spike, power per channel, capacity.
+
+The datapath model (stated, simple, every number traceable):
+
+- each layer computes one output position per pass with ``ceil(in x out x k / reuse)`` multipliers
+  (hls4ml's reuse factor) and an adder per multiplier, so a layer takes ``positions x reuse``
+  cycles and one encoder instance serves ``clock / sum(cycles)`` spikes per second;
+- energy per spike = multiplies (bit-width product) + accumulations (accumulator width) + a weight
+  read from SRAM per MAC (no weight-stationary reuse) + activations written and read once in
+  registers + the codeword search's comparisons (with reuse 1 the weights are wired-in constants
+  and cost no reads); leakage is the instance's static power over the
+  spikes it serves;
+- power per channel = rate x energy per spike + the instance's leakage shared by its channels +
+  rate x transmitted bits x radio energy per bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from hwcae import RAW_BITS_PER_SPIKE
+from hwcae.cost.tech import Tech
+
+
+@dataclass
+class Layer:
+    name: str
+    cin: int
+    cout: int
+    kernel: int
+    positions: int  # output positions (latent positions for the codeword search)
+    w_bits: int
+    in_bits: int
+    bias_bits: int = 0
+    out_bits: int = 0  # activation word written after the layer
+    kind: str = "conv"  # conv | search
+
+    @property
+    def macs(self) -> int:
+        return self.cin * self.cout * self.kernel * self.positions
+
+    @property
+    def acc_bits(self) -> int:
+        """Exact accumulator width: product bits + growth of the sum (+1 for the bias)."""
+        return self.w_bits + self.in_bits + math.ceil(math.log2(self.cin * self.kernel)) + (1 if self.bias_bits else 0)
+
+
+def layers_from_fixed_point(fp: dict, design, arch) -> list[Layer]:
+    """The encoder's layers with the word widths of the exported fixed-point model."""
+    acts = fp["acts"]
+    inputs = {"stem": "input"}
+    prev = "stem"
+    n = 64
+    positions = {}
+    for i, pool in enumerate(fp["pools"]):
+        inputs.update({f"block{i}.reduce": prev, f"block{i}.mid": f"block{i}.reduce", f"block{i}.expand": f"block{i}.mid"})
+        positions.update({f"block{i}.reduce": n, f"block{i}.mid": n, f"block{i}.expand": n})
+        prev = f"block{i}.add"
+        n //= pool
+    inputs["head"], positions["stem"], positions["head"] = prev, 64, n
+    out_word = {"stem": "stem", "head": "latent"}
+    layers = []
+    for name, c in fp["convs"].items():
+        o, cin, k = c["w"].shape
+        out = out_word.get(name, name if not name.endswith("expand") else name.replace("expand", "add_in"))
+        layers.append(Layer(name, cin, o, k, positions[name], c["w_bits"], acts[inputs[name]]["bits"],
+                            design.bias_bits, acts[out]["bits"]))
+    cb = fp["codebook"]
+    layers.append(Layer("codeword search", cb["w"].shape[1], cb["w"].shape[0], 1, n, cb["bits"],
+                        acts["latent"]["bits"], 2 * cb["bits"] + 1, 0, kind="search"))
+    return layers
+
+
+def layer_cost(layer: Layer, tech: Tech, reuse: int) -> dict:
+    mults = math.ceil(layer.cin * layer.cout * layer.kernel / reuse)
+    e_mac = tech.mult_pj_per_bit2 * layer.w_bits * layer.in_bits + tech.add_pj_per_bit * layer.acc_bits
+    # fully unrolled (reuse 1): weights are constants wired into the multipliers, never read;
+    # otherwise each use reads the weight from on-chip SRAM
+    e_weights = 0.0 if reuse == 1 else tech.sram_pj_per_bit * layer.w_bits * layer.macs
+    act_bits = layer.cout * layer.positions * layer.out_bits + layer.cin * layer.positions * layer.in_bits
+    e_acts = tech.reg_pj_per_bit * act_bits
+    e_search = 0.0
+    if layer.kind == "search":  # argmax: one comparison of score width per codeword and position
+        e_search = tech.add_pj_per_bit * layer.acc_bits * layer.cout * layer.positions
+    weight_bits = layer.cin * layer.cout * layer.kernel * layer.w_bits + layer.cout * layer.bias_bits
+    gates = mults * (tech.ge_per_mult_bit2 * layer.w_bits * layer.in_bits + tech.ge_per_adder_bit * layer.acc_bits)
+    gates += tech.ge_per_flipflop * layer.cout * layer.positions * layer.out_bits  # output activation registers
+    if layer.kind == "search":
+        gates += tech.ge_per_adder_bit * layer.acc_bits + tech.ge_per_flipflop * (layer.acc_bits + 8)
+    return {
+        "layer": layer.name, "macs": layer.macs, "multipliers": mults, "mult_bits": f"{layer.w_bits}x{layer.in_bits}",
+        "acc_bits": layer.acc_bits, "cycles": layer.positions * min(reuse, layer.cin * layer.kernel * layer.cout),
+        "gates_ge": gates, "sram_bits": weight_bits,
+        "energy_compute_pj": layer.macs * e_mac + e_search, "energy_memory_pj": e_weights + e_acts,
+    }
+
+
+@dataclass
+class Budget:
+    channels: int = 1024
+    rate_hz: float = 50.0
+    radio_pj_per_bit: float = 130.0  # implanted FSK/OOK: 1.05 mW at 8 Mb/s (hardware-figures.md)
+    sample_rate_hz: float = 30000.0  # for the raw continuous stream comparison
+    clock_hz: float = 20e6
+    reuse: int = 16
+    instances: int = 1
+    power_budget_mw: float = 10.0
+    area_budget_mm2: float = 2.0
+    tissue_area_mm2: float = 16.0  # tissue-facing implant area (4 mm x 4 mm)
+    heat_flux_mw_per_mm2: float = 0.8  # project limit (issue 7): ~80 mW/cm^2 keeps tissue heating near 1 C
+    link_bps: float = 10e6
+
+
+def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: float) -> dict:
+    rows = [layer_cost(layer, tech, budget.reuse) for layer in layers]
+    total = {k: sum(r[k] for r in rows) for k in ("macs", "multipliers", "cycles", "gates_ge", "sram_bits",
+                                                   "energy_compute_pj", "energy_memory_pj")}
+    sram_area_mm2 = total["sram_bits"] * tech.sram_cell_um2 / tech.sram_array_efficiency * 1e-6
+    logic_area_mm2 = total["gates_ge"] * tech.ge_area_um2 * 1e-6
+    area_mm2 = logic_area_mm2 + sram_area_mm2
+    leak_uw = total["gates_ge"] * tech.leakage_nw_per_ge * 1e-3 * budget.instances
+    sps = budget.clock_hz / total["cycles"]  # spikes per second one instance serves
+    spikes_per_s = budget.channels * budget.rate_hz
+    e_dyn = total["energy_compute_pj"] + total["energy_memory_pj"]
+    e_leak = leak_uw * 1e-6 / max(spikes_per_s, 1e-12) * 1e12
+    tx_uw = budget.rate_hz * bits_per_spike * budget.radio_pj_per_bit * 1e-6
+    dyn_uw = budget.rate_hz * e_dyn * 1e-6
+    per_channel = {"compute_uw": budget.rate_hz * total["energy_compute_pj"] * 1e-6,
+                   "memory_uw": budget.rate_hz * total["energy_memory_pj"] * 1e-6,
+                   "leakage_uw": leak_uw / budget.channels, "transmission_uw": tx_uw}
+    p_ch = sum(per_channel.values())
+    raw_spikes_uw = budget.rate_hz * RAW_BITS_PER_SPIKE * budget.radio_pj_per_bit * 1e-6
+    raw_stream_uw = budget.sample_rate_hz * 16 * budget.radio_pj_per_bit * 1e-6
+    per_ch_dynamic = dyn_uw + tx_uw
+    limits = {
+        "power": (budget.power_budget_mw * 1e3 - leak_uw) / per_ch_dynamic,
+        "heat": (budget.heat_flux_mw_per_mm2 * budget.tissue_area_mm2 * 1e3 - leak_uw) / per_ch_dynamic,
+        "bandwidth": budget.link_bps / (budget.rate_hz * bits_per_spike),
+        "throughput": budget.instances * sps / budget.rate_hz,
+        "area": math.inf if area_mm2 * budget.instances <= budget.area_budget_mm2 else 0.0,
+    }
+    binding = min(limits, key=lambda k: limits[k])
+    return {
+        "tech": tech.node, "layers": rows, **total, "macs_per_spike": total["macs"],
+        "energy_per_spike_pj": e_dyn + e_leak, "energy_dynamic_pj": e_dyn, "energy_leakage_pj": e_leak,
+        "area_mm2": area_mm2, "logic_area_mm2": logic_area_mm2, "sram_area_mm2": sram_area_mm2,
+        "leakage_uw": leak_uw, "spikes_per_s_per_instance": sps,
+        "power_per_channel_uw": p_ch, "power_breakdown_uw": per_channel,
+        "raw_spikes_power_per_channel_uw": raw_spikes_uw, "raw_stream_power_per_channel_uw": raw_stream_uw,
+        "bits_per_spike": bits_per_spike, "channel_capacity": int(max(0.0, min(limits.values()))),
+        "limits": {k: (None if math.isinf(v) else float(v)) for k, v in limits.items()}, "binding_limit": binding,
+        "budget": asdict(budget),
+    }

@@ -1,0 +1,120 @@
+"""Per-design, per-node cost reports: a Markdown page, a CSV of layers and a PNG of plots."""
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from hwcae.cost.estimate import Budget, estimate
+from hwcae.fileio import atomic_path, write_text_atomic
+
+
+def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: int | None = None) -> dict:
+    from hwcae.cost.estimate import layers_from_fixed_point
+    from hwcae.cost.tech import load_tech
+    from hwcae.export import fixed_point
+    from hwcae.quantize.qat import load_qat
+
+    model, arch, design, payload = load_qat(path)
+    fp = fixed_point.extract(model.encoder)
+    layers = layers_from_fixed_point(fp, design, arch)
+    result = estimate(layers, load_tech(tech_name), budget, arch.bits_per_spike_fixed)
+    result.update(design=design.name, checkpoint=str(path), _layers=layers,
+                  accumulator_bits_needed=max(r["acc_bits"] for r in result["layers"]),
+                  accumulator_bits_design=design.accumulator_bits)
+    return result
+
+
+def table(result: dict) -> pd.DataFrame:
+    df = pd.DataFrame(result["layers"])
+    total = {"layer": "total", **{k: result[k] for k in ("macs", "multipliers", "cycles", "gates_ge", "sram_bits",
+                                                         "energy_compute_pj", "energy_memory_pj")}}
+    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+def summary_lines(r: dict) -> list[str]:
+    b = r["power_breakdown_uw"]
+    return [
+        f"design {r['design']} at {r['tech']}: {r['macs_per_spike']:,} MACs/spike, {r['gates_ge']:,.0f} GE, "
+        f"{r['sram_bits']:,} SRAM bits, {r['area_mm2']:.3f} mm^2",
+        f"energy per spike {r['energy_per_spike_pj']:,.0f} pJ (dynamic {r['energy_dynamic_pj']:,.0f}, leakage share "
+        f"{r['energy_leakage_pj']:,.1f}); one instance serves {r['spikes_per_s_per_instance']:,.0f} spikes/s",
+        f"power per channel {r['power_per_channel_uw']:.3f} uW = compute {b['compute_uw']:.3f} + memory "
+        f"{b['memory_uw']:.3f} + leakage {b['leakage_uw']:.4f} + radio {b['transmission_uw']:.3f} "
+        f"(raw spikes {r['raw_spikes_power_per_channel_uw']:.2f} uW, raw stream {r['raw_stream_power_per_channel_uw']:.1f} uW)",
+        f"channel capacity {r['channel_capacity']:,} (binding limit: {r['binding_limit']}; "
+        + ", ".join(f"{k} {('unbounded' if v is None else f'{v:,.0f}')}" for k, v in r["limits"].items()) + ")",
+    ]
+
+
+def write_report(r: dict, out_dir: str | Path, budget: Budget) -> list[Path]:
+    out_dir = Path(out_dir)
+    stem = out_dir / f"{r['design']}-{r['tech']}"
+    df = table(r)
+    with atomic_path(stem.with_suffix(".csv")) as tmp:
+        df.to_csv(tmp, index=False)
+    md = [f"# Cost: {r['design']} at {r['tech']}", "", *[f"- {line}" for line in summary_lines(r)], "",
+          df.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else df.to_string(index=False), ""]
+    write_text_atomic(stem.with_suffix(".md"), "\n".join(md))
+    plot(r, budget, stem.with_suffix(".png"))
+    return [stem.with_suffix(s) for s in (".md", ".csv", ".png")]
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def plot(r: dict, budget: Budget, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
+    b = r["power_breakdown_uw"]
+    ax[0].bar(list(b), list(b.values()), color=["#37a", "#7a3", "#aa3", "#a37"])
+    ax[0].axhline(r["raw_spikes_power_per_channel_uw"], ls="--", c="k", lw=1, label="radio, raw spikes")
+    ax[0].set_ylabel("uW per channel")
+    ax[0].set_title(f"{r['design']} @ {r['tech']}, {budget.rate_hz:g} Hz")
+    ax[0].legend(fontsize=7)
+    ax[0].tick_params(axis="x", labelrotation=20)
+    chans = [64, 128, 256, 512, 1024, 2048, 4096, 8192]
+    ax[1].plot(chans, [r2["power_per_channel_uw"] * c / 1e3 for c, r2 in _sweep(r, budget, "channels", chans)], "o-")
+    ax[1].set_xscale("log", base=2)
+    ax[1].set_xlabel("channels")
+    ax[1].set_ylabel("total power (mW)")
+    rates = [5, 10, 20, 50, 100, 200]
+    ax2 = ax[1].twiny()
+    ax2.plot(rates, [r2["power_per_channel_uw"] for _, r2 in _sweep(r, budget, "rate_hz", rates)], "s--", c="#a37")
+    ax2.set_xlabel("firing rate (Hz) -> uW/channel (dashed)", fontsize=8)
+    budgets = [1, 2, 5, 10, 20, 50]
+    ax[2].plot(budgets, [r2["channel_capacity"] for _, r2 in _sweep(r, budget, "power_budget_mw", budgets)], "o-")
+    ax[2].set_xlabel("power budget (mW)")
+    ax[2].set_ylabel("channel capacity")
+    ax[2].set_title("capacity vs budget", fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def _sweep(r: dict, budget: Budget, field: str, values: list):
+    """Re-estimate with one budget field varied (layers and tech from the result)."""
+    from hwcae.cost.tech import load_tech
+
+    tech = load_tech(r["tech"])
+    for v in values:
+        b = replace(budget, **{field: v})
+        yield v, _re_estimate(r, tech, b)
+
+
+def _re_estimate(r, tech, b):
+    from hwcae.cost.estimate import estimate
+
+    return estimate(copy.deepcopy(r["_layers"]), tech, b, r["bits_per_spike"])
