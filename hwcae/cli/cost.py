@@ -14,7 +14,8 @@ def add_parser(sub):
     p.add_argument("--clock-hz", type=float, default=20e6)
     p.add_argument("--reuse", type=int, help="reuse factor (default: from hls/catapult.yaml)")
     p.add_argument("--power-budget-mw", type=float, default=10.0)
-    p.add_argument("--area-budget-mm2", type=float, default=2.0)
+    p.add_argument("--area-budget-mm2", type=float, default=4.0)
+    p.add_argument("--instances", type=int, help="fix the number of encoder instances (default: as many as needed)")
     p.add_argument("--json", help="write every number here")
     p.add_argument("--all", action="store_true", help="every default design x every node -> --out")
     p.add_argument("--out", default="reports/power", help="report folder for --all")
@@ -37,7 +38,7 @@ def run(args) -> int:
     reuse = args.reuse or load_hls_config("catapult").reuse_factor
     budget = Budget(channels=args.channels, rate_hz=args.rate_hz, radio_pj_per_bit=args.radio_pj_per_bit,
                     clock_hz=args.clock_hz, reuse=reuse, power_budget_mw=args.power_budget_mw,
-                    area_budget_mm2=args.area_budget_mm2)
+                    area_budget_mm2=args.area_budget_mm2, instances=args.instances)
     if args.all:
         from hwcae.cost.tech import TECH_DIR
 

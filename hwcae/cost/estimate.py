@@ -103,9 +103,9 @@ class Budget:
     sample_rate_hz: float = 30000.0  # for the raw continuous stream comparison
     clock_hz: float = 20e6
     reuse: int = 16
-    instances: int = 1
+    instances: int | None = None  # encoder instances; None: as many as the channels' spike rate needs
     power_budget_mw: float = 10.0
-    area_budget_mm2: float = 2.0
+    area_budget_mm2: float = 4.0  # about one ECON-T die (3.6 mm^2)
     tissue_area_mm2: float = 16.0  # tissue-facing implant area (4 mm x 4 mm)
     heat_flux_mw_per_mm2: float = 0.8  # project limit (issue 7): ~80 mW/cm^2 keeps tissue heating near 1 C
     link_bps: float = 10e6
@@ -118,9 +118,10 @@ def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: fl
     sram_area_mm2 = total["sram_bits"] * tech.sram_cell_um2 / tech.sram_array_efficiency * 1e-6
     logic_area_mm2 = total["gates_ge"] * tech.ge_area_um2 * 1e-6
     area_mm2 = logic_area_mm2 + sram_area_mm2
-    leak_uw = total["gates_ge"] * tech.leakage_nw_per_ge * 1e-3 * budget.instances
     sps = budget.clock_hz / total["cycles"]  # spikes per second one instance serves
     spikes_per_s = budget.channels * budget.rate_hz
+    instances = budget.instances or max(1, math.ceil(spikes_per_s / sps))
+    leak_uw = total["gates_ge"] * tech.leakage_nw_per_ge * 1e-3 * instances
     e_dyn = total["energy_compute_pj"] + total["energy_memory_pj"]
     e_leak = leak_uw * 1e-6 / max(spikes_per_s, 1e-12) * 1e12
     tx_uw = budget.rate_hz * bits_per_spike * budget.radio_pj_per_bit * 1e-6
@@ -131,20 +132,26 @@ def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: fl
     p_ch = sum(per_channel.values())
     raw_spikes_uw = budget.rate_hz * RAW_BITS_PER_SPIKE * budget.radio_pj_per_bit * 1e-6
     raw_stream_uw = budget.sample_rate_hz * 16 * budget.radio_pj_per_bit * 1e-6
-    per_ch_dynamic = dyn_uw + tx_uw
+    leak_inst_uw = total["gates_ge"] * tech.leakage_nw_per_ge * 1e-3
+    if budget.instances:  # fixed hardware: its leakage is paid whatever the channel count
+        fixed_uw, per_ch = leak_uw, dyn_uw + tx_uw
+    else:  # instances grow with channels: each channel carries rate/sps of an instance's leakage
+        fixed_uw, per_ch = 0.0, dyn_uw + tx_uw + leak_inst_uw * budget.rate_hz / sps
     limits = {
-        "power": (budget.power_budget_mw * 1e3 - leak_uw) / per_ch_dynamic,
-        "heat": (budget.heat_flux_mw_per_mm2 * budget.tissue_area_mm2 * 1e3 - leak_uw) / per_ch_dynamic,
+        "power": max(0.0, budget.power_budget_mw * 1e3 - fixed_uw) / per_ch,
+        "heat": max(0.0, budget.heat_flux_mw_per_mm2 * budget.tissue_area_mm2 * 1e3 - fixed_uw) / per_ch,
         "bandwidth": budget.link_bps / (budget.rate_hz * bits_per_spike),
-        "throughput": budget.instances * sps / budget.rate_hz,
-        "area": math.inf if area_mm2 * budget.instances <= budget.area_budget_mm2 else 0.0,
+        # a fixed instance count caps the spike rate; otherwise instances are added until the area budget is spent
+        "throughput": budget.instances * sps / budget.rate_hz if budget.instances else math.inf,
+        "area": math.floor(budget.area_budget_mm2 / area_mm2) * sps / budget.rate_hz,
     }
     binding = min(limits, key=lambda k: limits[k])
     return {
         "tech": tech.node, "layers": rows, **total, "macs_per_spike": total["macs"],
         "energy_per_spike_pj": e_dyn + e_leak, "energy_dynamic_pj": e_dyn, "energy_leakage_pj": e_leak,
         "area_mm2": area_mm2, "logic_area_mm2": logic_area_mm2, "sram_area_mm2": sram_area_mm2,
-        "leakage_uw": leak_uw, "spikes_per_s_per_instance": sps,
+        "leakage_uw": leak_uw, "spikes_per_s_per_instance": sps, "instances": instances,
+        "total_area_mm2": area_mm2 * instances,
         "power_per_channel_uw": p_ch, "power_breakdown_uw": per_channel,
         "raw_spikes_power_per_channel_uw": raw_spikes_uw, "raw_stream_power_per_channel_uw": raw_stream_uw,
         "bits_per_spike": bits_per_spike, "channel_capacity": int(max(0.0, min(limits.values()))),

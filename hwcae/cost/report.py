@@ -40,7 +40,8 @@ def summary_lines(r: dict) -> list[str]:
         f"design {r['design']} at {r['tech']}: {r['macs_per_spike']:,} MACs/spike, {r['gates_ge']:,.0f} GE, "
         f"{r['sram_bits']:,} SRAM bits, {r['area_mm2']:.3f} mm^2",
         f"energy per spike {r['energy_per_spike_pj']:,.0f} pJ (dynamic {r['energy_dynamic_pj']:,.0f}, leakage share "
-        f"{r['energy_leakage_pj']:,.1f}); one instance serves {r['spikes_per_s_per_instance']:,.0f} spikes/s",
+        f"{r['energy_leakage_pj']:,.1f}); one instance serves {r['spikes_per_s_per_instance']:,.0f} spikes/s; "
+        f"{r['instances']} instance(s), {r['total_area_mm2']:.3f} mm^2 in all",
         f"power per channel {r['power_per_channel_uw']:.3f} uW = compute {b['compute_uw']:.3f} + memory "
         f"{b['memory_uw']:.3f} + leakage {b['leakage_uw']:.4f} + radio {b['transmission_uw']:.3f} "
         f"(raw spikes {r['raw_spikes_power_per_channel_uw']:.2f} uW, raw stream {r['raw_stream_power_per_channel_uw']:.1f} uW)",

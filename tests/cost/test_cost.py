@@ -57,7 +57,7 @@ def test_monotonic_sanity():
 @pytest.mark.parametrize("budget, binding", [
     (Budget(power_budget_mw=0.2, clock_hz=1e9), "power"),
     (Budget(link_bps=1e4, clock_hz=1e9, power_budget_mw=1e6), "bandwidth"),
-    (Budget(clock_hz=1e5, power_budget_mw=1e6), "throughput"),
+    (Budget(clock_hz=1e5, power_budget_mw=1e6, instances=1), "throughput"),
     (Budget(area_budget_mm2=1e-6), "area"),
 ])
 def test_capacity_hits_the_binding_limit(budget, binding):
@@ -67,10 +67,14 @@ def test_capacity_hits_the_binding_limit(budget, binding):
     assert r["channel_capacity"] == int(max(0.0, lim))
     # at that capacity the binding resource is (just) within budget
     if binding == "power":
-        per = (r["energy_dynamic_pj"] * budget.rate_hz + budget.rate_hz * 112 * budget.radio_pj_per_bit) * 1e-6
-        assert r["leakage_uw"] + r["channel_capacity"] * per <= budget.power_budget_mw * 1e3 + 1e-9
+        leak_share = r["leakage_uw"] / r["instances"] * budget.rate_hz / r["spikes_per_s_per_instance"]
+        per = (r["energy_dynamic_pj"] * budget.rate_hz + budget.rate_hz * 112 * budget.radio_pj_per_bit) * 1e-6 + leak_share
+        n = r["channel_capacity"]
+        assert n * per <= budget.power_budget_mw * 1e3 < (n + 1) * per
     if binding == "throughput":
         assert r["channel_capacity"] * budget.rate_hz <= r["spikes_per_s_per_instance"]
+    if binding == "area":
+        assert r["channel_capacity"] == 0 and r["area_mm2"] > budget.area_budget_mm2
 
 
 def test_econ_t_within_factor_two_on_energy():
