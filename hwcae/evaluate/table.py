@@ -60,6 +60,12 @@ def cae_row(payload: dict, score: SpikeSet) -> dict:
     row["index_entropy_bits"] = h
     row["cr_entropy"] = RAW_BITS_PER_SPIKE / (idx.shape[1] * max(h, 1e-9))
     row["codebook_used"] = int(len(np.unique(idx)))
+    from hwcae.codec.codec import Codec, cr_bytes
+
+    codec = Codec(payload)  # real bytes: containers with times and channels, statistics from training data
+    for coder in ("ans", "huffman"):
+        row[f"cr_bytes_{coder}"] = cr_bytes(len(idx), len(codec.pack(idx, coder=coder)))
+    row["cr_bytes"] = row["cr_bytes_ans"]
     return row
 
 
@@ -85,7 +91,7 @@ def evaluate(data: SpikeSet, *, checkpoint: dict | None = None, bits: float | No
 
 
 def table(result: dict) -> pd.DataFrame:
-    cols = ["bits_per_spike", "cr_fixed", "cr_entropy", "sndr_db_mean", "sndr_db_median",
+    cols = ["bits_per_spike", "cr_fixed", "cr_entropy", "cr_bytes", "sndr_db_mean", "sndr_db_median",
             "sndr_clean_db_mean", "sndr_clean_db_median", "sndr_channel_db_mean"]
     rows = {}
     if "cr_fixed" in result:

@@ -143,3 +143,4 @@ def test_eval_with_checkpoint_has_cae_keys(tiny_checkpoint, tiny_npz, tmp_path):
               "sndr_channel_db_mean"):
         assert k in r and k in r["baselines"]["pca"]
     assert r["cr_fixed"] == pytest.approx(4096 / 64) and r["baselines"]["pca"]["bits_per_spike"] == 64
+    assert r["cr_bytes"] > r["cr_fixed"] * 0.8 and r["cr_bytes_huffman"] > 0  # real bytes, times and channels included

@@ -1,0 +1,79 @@
+"""Compress spikes to an ``.hwc`` container and back, with a float or a QAT checkpoint.
+
+A QAT checkpoint encodes with the bit-accurate NumPy reference (what the chip computes); a float
+checkpoint with the float encoder. Either way the decoder reconstructs the waveforms off-chip.
+``cr_bytes`` = raw bytes (N x 4 x 64 x 2) / container bytes: every byte a receiver needs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwcae import RAW_BITS_PER_SPIKE
+from hwcae.codec import container
+from hwcae.codec.entropy import CODER_BY_ID, CODERS
+from hwcae.errors import HwcaeError
+
+
+class Codec:
+    def __init__(self, payload: dict):
+        self.payload = payload
+        self.hash = payload["content_hash"]
+        counts = np.asarray(payload["index_counts"])
+        self.coders = {name: cls(counts) for name, cls in CODERS.items()}
+        if payload["kind"] == "qat":
+            from hwcae.export import fixed_point
+            from hwcae.quantize.qat import load_qat
+            from hwcae.verify.reference import ReferenceEncoder
+
+            self.model, self.arch, _, _ = load_qat(payload)
+            self._ref = ReferenceEncoder(fixed_point.extract(self.model.encoder))
+        else:
+            from hwcae.model.config import arch_from_dict
+            from hwcae.model.train import model_from_checkpoint
+
+            self.model, self.arch, self._ref = model_from_checkpoint(payload), arch_from_dict(payload["arch"]), None
+
+    def encode(self, spikes_uv: np.ndarray) -> np.ndarray:
+        if self._ref is not None:
+            return self._ref.encode(spikes_uv)[1]
+        from hwcae.model.infer import encode_uv
+
+        return encode_uv(self.model, spikes_uv)
+
+    def decode(self, indices: np.ndarray) -> np.ndarray:
+        import torch
+
+        if self._ref is not None:
+            with torch.no_grad():
+                out = [self.model.decode(torch.from_numpy(indices[i:i + 4096])) * self.arch.input_scale_uv
+                       for i in range(0, len(indices), 4096)]
+            return torch.cat(out).numpy().astype(np.float32) if out else np.zeros((0, 4, 64), np.float32)
+        from hwcae.model.infer import decode_uv
+
+        return decode_uv(self.model, indices)
+
+    def pack(self, indices, times=None, channels=None, coder: str = "ans") -> bytes:
+        if coder not in self.coders:
+            raise HwcaeError(f"unknown coder {coder!r}; choose from {', '.join(self.coders)}")
+        n = len(indices)
+        times = np.arange(n) if times is None else np.asarray(times, np.int64)
+        channels = np.zeros(n, np.int64) if channels is None else np.asarray(channels, np.int64)
+        if np.any(np.diff(times) < 0):
+            raise HwcaeError("spike times must be non-decreasing")
+        return container.write(self.coders[coder], self.hash, indices, times, channels)
+
+    def unpack(self, buf: bytes) -> container.Decoded:
+        try:
+            h = container.read_header(buf)
+        except container.ContainerError as exc:
+            raise HwcaeError(str(exc)) from None
+        if not self.hash.startswith(h["model_hash"]):
+            raise HwcaeError(f"the file was written with model {h['model_hash']}, this checkpoint is {self.hash[:16]}")
+        coder = self.coders[CODER_BY_ID[h["coder_id"]].name] if h["coder_id"] in CODER_BY_ID else None
+        if coder is None:
+            raise HwcaeError(f"unknown coder id {h['coder_id']} in the file")
+        return container.read(buf, coder)
+
+
+def cr_bytes(n_spikes: int, n_bytes: int) -> float:
+    return n_spikes * RAW_BITS_PER_SPIKE / 8 / max(n_bytes, 1)
