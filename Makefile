@@ -47,7 +47,10 @@ power: $(STAMP) ## per-channel power reports for every design x node (reports/po
 	$(HWCAE) cost --all --out reports/power
 	$(HWCAE) cost --checkpoint models/qat-w8a8.pt --tech 65nm --validate
 
-report bench: ## not built yet (HTML report, benchmarks: open issues)
+bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (reports/bench.json)
+	$(BIN)/python benchmarks/run.py --out reports/bench.json
+
+report: ## not built yet (the HTML report: an open issue)
 	@echo "make $@: not implemented yet in this version of hwcae (see the open issues)"; exit 2
 
 compare: $(STAMP) ## float vs fixed-point table on the held-out test split (reports/compare.json + .png)

@@ -10,7 +10,7 @@ import numpy as np
 
 from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.codec import container
-from hwcae.codec.entropy import CODER_BY_ID, CODERS
+from hwcae.codec.entropy import CODER_BY_ID, CODERS, ContextANSCoder
 from hwcae.errors import HwcaeError
 
 
@@ -20,6 +20,8 @@ class Codec:
         self.hash = payload["content_hash"]
         counts = np.asarray(payload["index_counts"])
         self.coders = {name: cls(counts) for name, cls in CODERS.items()}
+        if payload.get("index_transitions") is not None:  # context modelling when the statistics exist
+            self.coders["ans"] = ContextANSCoder(counts, np.asarray(payload["index_transitions"]))
         if payload["kind"] == "qat":
             from hwcae.export import fixed_point
             from hwcae.quantize.qat import load_qat
@@ -69,11 +71,33 @@ class Codec:
             raise HwcaeError(str(exc)) from None
         if not self.hash.startswith(h["model_hash"]):
             raise HwcaeError(f"the file was written with model {h['model_hash']}, this checkpoint is {self.hash[:16]}")
-        coder = self.coders[CODER_BY_ID[h["coder_id"]].name] if h["coder_id"] in CODER_BY_ID else None
+        coder = next((c for c in self.coders.values() if c.coder_id == h["coder_id"]), None)
         if coder is None:
-            raise HwcaeError(f"unknown coder id {h['coder_id']} in the file")
+            known = CODER_BY_ID.get(h["coder_id"])
+            raise HwcaeError(f"the file uses coder {known.name if known else h['coder_id']}, "
+                             "which this checkpoint's statistics cannot drive")
         return container.read(buf, coder)
 
 
 def cr_bytes(n_spikes: int, n_bytes: int) -> float:
     return n_spikes * RAW_BITS_PER_SPIKE / 8 / max(n_bytes, 1)
+
+
+def rate_report(codec: Codec, indices: np.ndarray) -> dict:
+    """Estimated (model cross-entropy) vs real (coded payload) bits per spike for each coder,
+    indices only, one chunk; the container's side information is reported by ``cr_bytes``."""
+    from hwcae.codec.entropy import ContextANSCoder
+
+    out = {}
+    for name, coder in codec.coders.items():
+        real = len(coder.encode(indices)) * 8 / max(len(indices), 1)
+        if isinstance(coder, ContextANSCoder):
+            rows = np.concatenate([coder._rows(p, indices[:, p - 1] if p else None, len(indices))
+                                   for p in range(indices.shape[1])])
+            est = float(-np.log2(rows[np.arange(len(rows)), indices.T.reshape(-1)]).sum() / len(indices))
+        else:
+            from hwcae.codec.entropy import cross_entropy_bits, smoothed_probabilities
+
+            est = cross_entropy_bits(indices, smoothed_probabilities(codec.payload["index_counts"]))
+        out[name] = {"estimated_bits_per_spike": est, "coded_bits_per_spike": real, "overhead": real / est - 1}
+    return out

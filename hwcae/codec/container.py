@@ -18,7 +18,8 @@ Byte layout (little endian), version 1::
       n_spikes    u16
       first_time  u64  sample index of the chunk's first spike
       payload_len u32
-      payload          varint time deltas (n-1), varint channel ids (n), coded indices
+      payload          varint time deltas (n-1); channel ids: u8 0 + varint per spike, or
+                       u8 1 + one varint when the whole chunk is one channel; coded indices
       chunk_crc   u32  CRC32 of n_spikes..payload
 
 A damaged chunk fails its CRC and is skipped (its spikes are reported lost); the others decode.
@@ -88,7 +89,8 @@ def write(coder, model_hash: str, indices: np.ndarray, times: np.ndarray, channe
     for s in range(0, n, chunk_spikes):
         sl = slice(s, min(n, s + chunk_spikes))
         t, c = times[sl].astype(np.int64), channels[sl].astype(np.int64)
-        payload = _varints(np.diff(t)) + _varints(c) + coder.encode(indices[sl])
+        chans = bytes([1]) + _varints(c[:1]) if np.all(c == c[0]) else bytes([0]) + _varints(c)
+        payload = _varints(np.diff(t)) + chans + coder.encode(indices[sl])
         body = _CHUNK.pack(len(t), int(t[0]), len(payload)) + payload
         out += CHUNK_MAGIC + body + struct.pack("<I", zlib.crc32(body))
     return bytes(out)
@@ -133,7 +135,12 @@ def read(buf: bytes, coder) -> Decoded:
         try:
             payload = buf[pos + 2 + _CHUNK.size:end]
             d, p = _read_varints(payload, 0, max(n - 1, 0))
-            c, p = _read_varints(payload, p, n)
+            if p >= len(payload) or payload[p] > 1:
+                raise ContainerError("bad channel mode")
+            mode = payload[p]
+            c, p = _read_varints(payload, p + 1, 1 if mode else n)
+            if mode:
+                c = np.repeat(c, n)
             k = coder.decode(payload[p:], n, h["positions"])
         except Exception:  # a CRC collision on garbage: treat as damaged
             bad += 1

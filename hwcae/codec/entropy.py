@@ -138,3 +138,57 @@ class ANSCoder:
 
 CODERS = {"huffman": HuffmanCoder, "ans": ANSCoder}
 CODER_BY_ID = {0: HuffmanCoder, 1: ANSCoder}
+
+
+def transition_counts(indices: np.ndarray, k: int) -> np.ndarray:
+    """(L-1, K, K) counts of (index at p-1, index at p) pairs, saturated to uint16 for storage."""
+    L = indices.shape[1]
+    t = np.zeros((L - 1, k, k), np.int64)
+    for p in range(1, L):
+        np.add.at(t[p - 1], (indices[:, p - 1], indices[:, p]), 1)
+    return np.minimum(t, np.iinfo(np.uint16).max).astype(np.uint16)
+
+
+class ContextANSCoder(ANSCoder):
+    """ANS with each index conditioned on the previous latent position's index:
+    P(k_p | k_{p-1}) = (T[p-1, k_{p-1}, k_p] + a P_p(k_p)) / (sum + a), a = 16, from training data.
+
+    Symbols are stored position-major within a chunk, so the decoder recovers a whole position
+    for every spike of the chunk before it needs it as context for the next.
+    """
+
+    coder_id = 2
+    name = "ans-ctx"
+    alpha = 16.0
+
+    def __init__(self, counts: np.ndarray, transitions: np.ndarray):
+        super().__init__(counts)
+        t = np.asarray(transitions, np.float64)
+        self.cond = (t + self.alpha * self.probs[1:, None, :]) / (t.sum(axis=2, keepdims=True) + self.alpha)
+
+    def _rows(self, p: int, prev: np.ndarray | None, n: int) -> np.ndarray:
+        return np.tile(self.probs[0], (n, 1)) if p == 0 else self.cond[p - 1, prev]
+
+    def encode(self, indices: np.ndarray) -> bytes:
+        import constriction
+
+        n, L = indices.shape
+        probs = np.concatenate([self._rows(p, indices[:, p - 1] if p else None, n) for p in range(L)])
+        coder = constriction.stream.stack.AnsCoder()
+        coder.encode_reverse(indices.T.reshape(-1).astype(np.int32), self._model(), probs)
+        return coder.get_compressed().astype("<u4").tobytes()
+
+    def decode(self, data: bytes, n_spikes: int, positions: int) -> np.ndarray:
+        import constriction
+
+        if len(data) % 4:
+            raise ValueError("ANS payload is not a whole number of 32-bit words")
+        coder = constriction.stream.stack.AnsCoder(np.frombuffer(data, "<u4").astype(np.uint32))
+        out = np.zeros((n_spikes, positions), np.int64)
+        for p in range(positions):
+            rows = self._rows(p, out[:, p - 1] if p else None, n_spikes)
+            out[:, p] = coder.decode(self._model(), rows)
+        return out
+
+
+CODER_BY_ID[2] = ContextANSCoder

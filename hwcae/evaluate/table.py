@@ -66,6 +66,11 @@ def cae_row(payload: dict, score: SpikeSet) -> dict:
     for coder in ("ans", "huffman"):
         row[f"cr_bytes_{coder}"] = cr_bytes(len(idx), len(codec.pack(idx, coder=coder)))
     row["cr_bytes"] = row["cr_bytes_ans"]
+    from hwcae.codec.codec import rate_report
+
+    row["coder_rates"] = rate_report(codec, idx)
+    if "huffman" in codec.coders:
+        row["huffman_table_bits"] = codec.coders["huffman"].table_bits
     return row
 
 

@@ -4,7 +4,8 @@ plus a human-readable ``.json`` card beside it.
 The ``.pt`` is a plain dict (loaded with ``weights_only=True``): ``format``, ``version``, ``kind``
 (``float`` or ``qat``), ``arch`` (the architecture YAML as a dict), ``design`` (the fixed-point
 design, QAT only), ``state_dict``, ``input_scale_uv``, ``index_counts`` ((L, K) codeword usage on
-training data, for the entropy coders), ``data``, ``seed``, ``metrics``, ``command`` and
+training data) and ``index_transitions`` ((L-1, K, K) uint16 counts of consecutive index pairs),
+both for the entropy coders, ``data``, ``seed``, ``metrics``, ``command`` and
 ``content_hash`` (sha256 over the weights, which the bitstream container records).
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ def save_checkpoint(path: str | os.PathLike, payload: dict, *, card: bool = True
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     if card:
-        meta = {k: v for k, v in payload.items() if k not in ("state_dict", "index_counts")}
+        meta = {k: v for k, v in payload.items() if k not in ("state_dict", "index_counts", "index_transitions")}
         meta["file"] = path.name
         meta["file_bytes"] = path.stat().st_size
         write_text_atomic(path.with_suffix(".json"), json.dumps(_jsonable(meta), indent=2) + "\n")

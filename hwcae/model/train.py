@@ -58,12 +58,16 @@ def evaluate_loss(model: CAE, x: torch.Tensor, y: torch.Tensor, batch: int = 102
 
 
 @torch.no_grad()
-def index_counts(model: CAE, x: torch.Tensor, batch: int = 2048) -> np.ndarray:
-    """(L, K) codeword usage counts per latent position."""
+def index_statistics(model, x: torch.Tensor, k: int, batch: int = 2048) -> dict:
+    """Codeword statistics on training data for the entropy coders: (L, K) usage counts per
+    latent position and (L-1, K, K) counts of consecutive pairs."""
+    from hwcae.codec.entropy import transition_counts
+
     model.eval()
-    k = model.arch.vq.codebook_size
-    idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)])
-    return np.stack([np.bincount(idx[:, p].numpy(), minlength=k) for p in range(idx.shape[1])])
+    idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
+    counts = np.stack([np.bincount(idx[:, p], minlength=k) for p in range(idx.shape[1])])
+    pairs = np.minimum(transition_counts(idx, k), np.iinfo(np.int16).max).astype(np.int16)  # saturated: storage
+    return {"index_counts": torch.from_numpy(counts), "index_transitions": torch.from_numpy(pairs)}
 
 
 def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *, seed: int = 0,
@@ -135,7 +139,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     payload = {
         "kind": "float", "arch": arch.model_dump(mode="json"), "design": None,
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
-        "index_counts": torch.from_numpy(index_counts(model, x)),
+        **index_statistics(model, x, arch.vq.codebook_size),
         "data": data_desc or {}, "seed": seed, "command": command,
         "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history},
     }

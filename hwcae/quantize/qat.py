@@ -112,11 +112,13 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     if progress:
         print(f"qat {design.name}: val SNDR {metrics['val_sndr_db']:.2f} dB (best epoch {metrics['best_epoch']})",
               file=sys.stderr)
-    counts = _index_counts(model, x, arch.vq.codebook_size)
+    from hwcae.model.train import index_statistics
+
+    stats = index_statistics(model, x, arch.vq.codebook_size)
     payload = {
         "kind": "qat", "arch": arch.model_dump(mode="json"), "design": design.model_dump(mode="json"),
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
-        "index_counts": torch.from_numpy(counts), "float_hash": float_payload["content_hash"],
+        **stats, "float_hash": float_payload["content_hash"],
         "data": float_payload.get("data", {}), "seed": seed, "command": command, "metrics": metrics,
     }
     save_checkpoint(out, payload)
@@ -128,12 +130,6 @@ def val_metrics(model, xv, yv, batch: int = 2048) -> dict:
     recs = [model.decode(model.encode(xv[i:i + batch])) for i in range(0, len(xv), batch)]
     rec = torch.cat(recs).numpy()
     return {"val_mse": float(np.mean((rec - yv.numpy()) ** 2)), "val_sndr_db": float(np.mean(sndr_db(yv.numpy(), rec)))}
-
-
-@torch.no_grad()
-def _index_counts(model, x, k, batch: int = 4096) -> np.ndarray:
-    idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
-    return np.stack([np.bincount(idx[:, p], minlength=k) for p in range(idx.shape[1])])
 
 
 def load_qat(path_or_payload) -> tuple[QATModel, Arch, Design, dict]:
