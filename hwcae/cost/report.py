@@ -20,7 +20,17 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     model, arch, design, payload = load_qat(path)
     fp = fixed_point.extract(model.encoder)
     layers = layers_from_fixed_point(fp, design, arch)
-    result = estimate(layers, load_tech(tech_name), budget, arch.bits_per_spike_fixed)
+    tech = load_tech(tech_name)
+    result = estimate(layers, tech, budget, arch.bits_per_spike_fixed)
+    # the on-chip Huffman coder's tables (one code length per codeword and position) are ROM too
+    from hwcae.codec.entropy import HuffmanCoder
+
+    table_bits = HuffmanCoder(payload["index_counts"]).table_bits
+    result["huffman_table_bits"] = table_bits
+    result["sram_bits"] += table_bits
+    extra_mm2 = table_bits * tech.sram_cell_um2 / tech.sram_array_efficiency * 1e-6
+    result["sram_area_mm2"] += extra_mm2
+    result["area_mm2"] += extra_mm2
     result.update(design=design.name, checkpoint=str(path), _layers=layers,
                   accumulator_bits_needed=max(r["acc_bits"] for r in result["layers"]),
                   accumulator_bits_design=design.accumulator_bits)
