@@ -31,13 +31,20 @@ def requantize(codes: np.ndarray, exp_from: int, fmt: dict, relu: bool = False) 
 
 
 def conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact integer 'same' convolution: x (N, C, L), w (O, C, K), b (O,) -> (N, O, L)."""
+    """Exact integer 'same' convolution: x (N, C, L), w (O, C, K), b (O,) -> (N, O, L).
+
+    Computed as one float64 matrix product (BLAS) when every partial sum is below 2^53, where
+    float64 integer arithmetic is exact; otherwise in int64.
+    """
     k = w.shape[2]
     pad = k // 2
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad)))
-    out = np.zeros((x.shape[0], w.shape[0], x.shape[2]), np.int64)
-    for j in range(k):
-        out += np.einsum("ncl,oc->nol", xp[:, :, j:j + x.shape[2]], w[:, :, j], optimize=True)
+    windows = np.lib.stride_tricks.sliding_window_view(xp, k, axis=2)  # (N, C, L, K)
+    if x.size and float(np.abs(x).max()) * float(np.abs(w).reshape(len(w), -1).sum(1).max()) < 2.0**52:
+        cols = windows.transpose(0, 2, 1, 3).reshape(x.shape[0], x.shape[2], -1).astype(np.float64)
+        out = cols @ w.reshape(len(w), -1).T.astype(np.float64)  # (N, L, O), exact integers
+        return np.rint(out).astype(np.int64).transpose(0, 2, 1) + b[None, :, None]
+    out = np.einsum("nclk,ock->nol", windows, w, optimize=True)
     return out + b[None, :, None]
 
 
