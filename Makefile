@@ -26,7 +26,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 
-test: $(STAMP) ## run the test suite (tiny models; a few minutes on 2 cores)
+test: $(STAMP) ## run the test suite (tiny models; ~2 min on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
 train: $(STAMP) ## retrain the float checkpoints models/float.pt and models/float-hw-tiny.pt (~25 min on 2 cores)
