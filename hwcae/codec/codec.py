@@ -21,6 +21,7 @@ class Codec:
         counts = np.asarray(payload["index_counts"])
         self.coders = {name: cls(counts) for name, cls in CODERS.items()}
         if payload.get("index_transitions") is not None:  # context modelling when the statistics exist
+            self.coders["ans-flat"] = self.coders["ans"]  # still decodes files written without context
             self.coders["ans"] = ContextANSCoder(counts, np.asarray(payload["index_transitions"]))
         if payload["kind"] == "qat":
             from hwcae.export import fixed_point

@@ -97,6 +97,10 @@ def test_real_checkpoint_compress_decompress(tiny_checkpoint, tiny_set, tmp_path
         np.testing.assert_allclose(z["spikes"], codec.decode(z["indices"]), rtol=0, atol=1e-4)
         assert z["spikes"].shape == tiny_set.spikes.shape
     assert cr_bytes(len(tiny_set), out.stat().st_size) > 4096 / 64  # beats fixed-length 4-bit x 16 indices
+    idx = codec.encode(tiny_set.spikes)
+    assert codec.coders["ans"].name == "ans-ctx"  # training stored the transition statistics
+    for name in ("ans", "ans-flat", "huffman"):  # every coder the checkpoint drives decodes its files
+        np.testing.assert_array_equal(codec.unpack(codec.pack(idx, coder=name)).indices, idx)
 
 
 def test_wrong_checkpoint_names_both_hashes(tiny_checkpoint, tiny_qat, tiny_set, tmp_path, capsys):
