@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-from pathlib import Path
 
 DEFAULT_DESIGNS = ["w16a16", "w8a8", "w6a8", "w4a8", "hw-tiny"]
 

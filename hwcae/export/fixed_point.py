@@ -37,12 +37,22 @@ def extract(encoder) -> dict:
     for i, b in enumerate(encoder.blocks):
         named.update({f"block{i}.reduce": b.reduce_act, f"block{i}.mid": b.mid_act,
                       f"block{i}.add_in": b.add_q, f"block{i}.add": b.out_act})
-    for name, mod in named.items():
-        hooks.append(mod.register_forward_hook(lambda m, i, o, name=name: None if acts.setdefault(name, _act(o)) else None))
     conv_in: dict[str, int] = {}
+
+    def record_act(name):
+        def hook(module, inputs, output):  # must return None: a value would replace the output
+            acts.setdefault(name, _act(output))
+        return hook
+
+    def record_conv_input(name):
+        def hook(module, inputs, output):
+            conv_in.setdefault(name, _exp(inputs[0].scale))
+        return hook
+
+    for name, mod in named.items():
+        hooks.append(mod.register_forward_hook(record_act(name)))
     for name in encoder.layer_names():
-        hooks.append(encoder.conv(name).register_forward_hook(
-            lambda m, i, o, name=name: None if conv_in.setdefault(name, _exp(i[0].scale)) is None else None))
+        hooks.append(encoder.conv(name).register_forward_hook(record_conv_input(name)))
     encoder.latent(torch.zeros(1, 4, 64))
     for h in hooks:
         h.remove()

@@ -11,7 +11,6 @@ both for the entropy coders, ``data``, ``seed``, ``metrics``, ``command`` and
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import pickle

@@ -6,7 +6,6 @@ float decoder are fine-tuned together with the straight-through VQ gradient.
 from __future__ import annotations
 
 import copy
-import math
 import os
 import sys
 
@@ -146,20 +145,3 @@ def load_qat(path_or_payload) -> tuple[QATModel, Arch, Design, dict]:
     model.load_state_dict(payload["state_dict"])
     model.eval()
     return model, arch, design, payload
-
-
-def check_power_of_two_scales(encoder: QuantEncoder) -> None:
-    """Every scale of the exported encoder must be a power of two (fixed point)."""
-    for name, module in encoder.named_modules():
-        for attr in ("quant_weight", "quant_act_scale"):
-            pass
-    x = torch.zeros(1, 4, 64)
-    t = encoder.inp(x)
-    scales = {"input": t.scale}
-    for n in encoder.layer_names():
-        scales[n] = encoder.conv(n).quant_weight().scale
-    scales["latent"] = encoder.latent(x).scale
-    for n, s in scales.items():
-        e = math.log2(float(s))
-        if abs(e - round(e)) > 1e-6:
-            raise HwcaeError(f"scale of {n} is {float(s)}, not a power of two")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from hwcae.export import fixed_point, qonnx_export
+from hwcae.export import qonnx_export
 from hwcae.export.pipeline import qonnx_check
 from hwcae.quantize.qat import load_qat
 from hwcae.verify.checks import edge_inputs

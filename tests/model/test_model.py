@@ -1,12 +1,11 @@
 import json
 
-import numpy as np
 import pytest
 import torch
 
 from hwcae.errors import HwcaeError
 from hwcae.model.cae import CAE, count_encoder_macs
-from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
+from hwcae.model.checkpoint import load_checkpoint
 from hwcae.model.config import load_arch
 from hwcae.model.vq import VectorQuantizer, nearest_codeword
 
@@ -74,8 +73,8 @@ def test_training_is_deterministic(tiny_set, tmp_path):
     from hwcae.model.train import train
 
     fit, val = tiny_set.halves()
-    a = train(load_arch("tiny"), fit, val, tmp_path / "a.pt", epochs=1, seed=3, progress=False)
-    b = train(load_arch("tiny"), fit, val, tmp_path / "b.pt", epochs=1, seed=3, progress=False)
+    train(load_arch("tiny"), fit, val, tmp_path / "a.pt", epochs=1, seed=3, progress=False)
+    train(load_arch("tiny"), fit, val, tmp_path / "b.pt", epochs=1, seed=3, progress=False)
     assert load_checkpoint(tmp_path / "a.pt")["content_hash"] == load_checkpoint(tmp_path / "b.pt")["content_hash"]
 
 
@@ -106,7 +105,7 @@ def test_resume_continues(tiny_set, tmp_path):
 
     fit, val = tiny_set.halves()
     out = tmp_path / "r.pt"
-    full = train(load_arch("tiny"), fit, val, tmp_path / "full.pt", epochs=2, seed=1, progress=False)
+    train(load_arch("tiny"), fit, val, tmp_path / "full.pt", epochs=2, seed=1, progress=False)
     # simulate an interruption after epoch 1: train 1 epoch of a 2-epoch schedule, keep the resume state
     import hwcae.model.train as tr
 
@@ -129,7 +128,7 @@ def test_resume_continues(tiny_set, tmp_path):
     finally:
         tr.evaluate_loss = real
     assert out.with_name("r.pt.resume").is_file() and not out.exists()
-    resumed = train(load_arch("tiny"), fit, val, out, epochs=2, seed=1, progress=False, resume=True)
+    train(load_arch("tiny"), fit, val, out, epochs=2, seed=1, progress=False, resume=True)
     assert load_checkpoint(out)["content_hash"] == load_checkpoint(tmp_path / "full.pt")["content_hash"]
 
 

@@ -84,7 +84,7 @@ def test_extract_chunking_loses_and_doubles_nothing(gt_recording):
 
 def test_extract_from_spikeinterface_folder(gt_recording, tmp_path):
     rec, _, _ = gt_recording
-    saved = rec.save(folder=tmp_path / "si", verbose=False)
+    rec.save(folder=tmp_path / "si", verbose=False)
     s, _, _ = extract_from_recording(open_recording(tmp_path / "si", "si"), bandpass=(300, 6000))
     assert len(s) > 50
 

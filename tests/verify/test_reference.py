@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from hwcae.export import fixed_point
 from hwcae.quantize.qat import load_qat
