@@ -18,31 +18,23 @@ def add_parser(sub):
 def run(args) -> int:
     import pandas as pd
 
+    from hwcae.codec.codec import Codec
     from hwcae.evaluate.compare import fixed_weight_bits, float_weight_bits, row
-    from hwcae.export import fixed_point
     from hwcae.fileio import write_text_atomic
     from hwcae.model.checkpoint import load_checkpoint
-    from hwcae.model.config import arch_from_dict
-    from hwcae.model.train import model_from_checkpoint
-    from hwcae.quantize.qat import load_qat
     from hwcae.spikes.sources import load_data
-    from hwcae.verify.reference import ReferenceEncoder
 
     data, desc = load_data(args.data)
-    fpay = load_checkpoint(args.float_ckpt, kind="float")
-    fmodel = model_from_checkpoint(fpay)
-    farch = arch_from_dict(fpay["arch"])
+    fcodec = Codec(load_checkpoint(args.float_ckpt, kind="float"))
+    farch = fcodec.arch
     rows = []
-    r, fidx = row(f"float ({farch.name})", fmodel, farch, data.spikes, data.clean, float_weight_bits(fmodel), 32, 32, None)
+    r, fidx = row(f"float ({farch.name})", fcodec, data.spikes, data.clean, float_weight_bits(fcodec.model), 32, 32, None)
     rows.append(r)
     for path in args.qat:
-        model, arch, design, _ = load_qat(path)
-        fp = fixed_point.extract(model.encoder)
-        ref = ReferenceEncoder(fp)
-        ref.encode(data.spikes)
-        sat = {k: v for k, v in ref.saturation.items() if v}
-        r, _ = row(design.name, model, arch, data.spikes, data.clean, fixed_weight_bits(fp), design.weight_bits,
-                   design.activation_bits, fidx if arch.name == farch.name else None, sat)
+        codec = Codec(load_checkpoint(path, kind="qat"))
+        d = codec.design
+        r, _ = row(d.name, codec, data.spikes, data.clean, fixed_weight_bits(codec.fixed_point), d.weight_bits,
+                   d.activation_bits, fidx if codec.arch.name == farch.name else None)
         rows.append(r)
     cols = ["design", "bits", "sndr_db_mean", "sndr_db_median", "sndr_clean_db_mean", "sndr_clean_db_median",
             "cr_fixed", "cr_entropy", "index_agreement", "weight_bits", "macs"]

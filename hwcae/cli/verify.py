@@ -35,27 +35,26 @@ def run(args) -> int:
     data, desc = load_data(args.data)
     spikes = np.concatenate([data.spikes[: args.spikes], edge_inputs(design.input.range_uv)])
     fp = fixed_point.extract(model.encoder)
-    project = None
-    if args.project:
+    folder = Path(args.project) if args.project else None
+    if folder is not None and folder.name not in ("vitis", "catapult"):
+        raise HwcaeError(f"--project must end in vitis or catapult, got {folder}")
+    project = onnx_path = None
+    if folder is not None or args.qonnx:  # one QONNX export serves both the project and the executor check
         from hwcae.export import qonnx_export
+
+        onnx_path = (folder.parent if folder is not None else Path("hls/build") / design.name) / "encoder.onnx"
+        qonnx_export.export(model.encoder, onnx_path)
+    if folder is not None:
         from hwcae.export.hls_config import load_hls_config
         from hwcae.export.hls_project import build
 
-        folder = Path(args.project)
-        if folder.name not in ("vitis", "catapult"):
-            raise HwcaeError(f"--project must end in vitis or catapult, got {folder}")
-        onnx_path = folder.parent / "encoder.onnx"
-        qonnx_export.export(model.encoder, onnx_path)
         project = build(qonnx_export.to_channels_last(qonnx_export.cleaned(onnx_path)), fp,
                         load_hls_config(folder.name), folder)
     result = verify(model.encoder, fp, spikes, project)
     if args.qonnx:
-        from hwcae.export import qonnx_export
         from hwcae.export.pipeline import qonnx_check
 
-        path = Path(args.project).parent / "encoder.onnx" if args.project else Path("hls/build") / design.name / "encoder.onnx"
-        qonnx_export.export(model.encoder, path)
-        result["qonnx_vs_brevitas"] = qonnx_check(model.encoder, qonnx_export.cleaned(path), spikes)
+        result["qonnx_vs_brevitas"] = qonnx_check(model.encoder, qonnx_export.cleaned(onnx_path), spikes, fp)
     result.update(design=design.name, data=desc["source"], edge_inputs=int(len(spikes) - min(args.spikes, len(data))))
     print(f"{design.name}: {result['spikes']} spikes ({result['edge_inputs']} range-edge) from {desc['source']}")
     ok = True

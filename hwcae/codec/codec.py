@@ -28,13 +28,20 @@ class Codec:
             from hwcae.quantize.qat import load_qat
             from hwcae.verify.reference import ReferenceEncoder
 
-            self.model, self.arch, _, _ = load_qat(payload)
-            self._ref = ReferenceEncoder(fixed_point.extract(self.model.encoder))
+            self.model, self.arch, self.design, _ = load_qat(payload)
+            self.fixed_point = fixed_point.extract(self.model.encoder)
+            self._ref = ReferenceEncoder(self.fixed_point)
         else:
             from hwcae.model.config import arch_from_dict
             from hwcae.model.train import model_from_checkpoint
 
             self.model, self.arch, self._ref = model_from_checkpoint(payload), arch_from_dict(payload["arch"]), None
+            self.design = self.fixed_point = None
+
+    @property
+    def saturation(self) -> dict[str, int]:
+        """Saturation events per quantiser over everything encoded so far (fixed point only)."""
+        return {} if self._ref is None else {k: v for k, v in self._ref.saturation.items() if v}
 
     def encode(self, spikes_uv: np.ndarray) -> np.ndarray:
         if self._ref is not None:

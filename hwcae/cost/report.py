@@ -1,7 +1,6 @@
 """Per-design, per-node cost reports: a Markdown page, a CSV of layers and a PNG of plots."""
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from pathlib import Path
 
@@ -116,16 +115,9 @@ def plot(r: dict, budget: Budget, path: Path) -> None:
 
 
 def _sweep(r: dict, budget: Budget, field: str, values: list):
-    """Re-estimate with one budget field varied (layers and tech from the result)."""
+    """Re-estimate with one budget field varied (same layers and node as the result)."""
     from hwcae.cost.tech import load_tech
 
     tech = load_tech(r["tech"])
     for v in values:
-        b = replace(budget, **{field: v})
-        yield v, _re_estimate(r, tech, b)
-
-
-def _re_estimate(r, tech, b):
-    from hwcae.cost.estimate import estimate
-
-    return estimate(copy.deepcopy(r["_layers"]), tech, b, r["bits_per_spike"])
+        yield v, estimate(r["_layers"], tech, replace(budget, **{field: v}), r["bits_per_spike"])

@@ -48,29 +48,24 @@ def baseline_rows(fit: SpikeSet, score: SpikeSet, bits: float) -> dict:
 
 
 def cae_row(payload: dict, score: SpikeSet) -> dict:
-    from hwcae.model.infer import decode_uv, encode_uv
-    from hwcae.model.train import model_from_checkpoint
+    """The CAE's row: a float checkpoint encodes in float, a QAT one with the fixed-point reference."""
+    from hwcae.codec.codec import Codec, cr_bytes, rate_report
 
-    model = model_from_checkpoint(payload)
-    idx = encode_uv(model, score.spikes)
-    rec = decode_uv(model, idx)
-    arch = model.arch
+    codec = Codec(payload)
+    idx = codec.encode(score.spikes)
+    rec = codec.decode(idx)
+    arch = codec.arch
     row = summarize(score.spikes, rec, score.clean, arch.bits_per_spike_fixed)
     h = entropy_bits(idx, arch.vq.codebook_size)
     row["index_entropy_bits"] = h
     row["cr_entropy"] = RAW_BITS_PER_SPIKE / (idx.shape[1] * max(h, 1e-9))
     row["codebook_used"] = int(len(np.unique(idx)))
-    from hwcae.codec.codec import Codec, cr_bytes
-
-    codec = Codec(payload)  # real bytes: containers with times and channels, statistics from training data
+    # real bytes: containers with times and channels, statistics from training data
     for coder in ("ans", "huffman"):
         row[f"cr_bytes_{coder}"] = cr_bytes(len(idx), len(codec.pack(idx, coder=coder)))
     row["cr_bytes"] = row["cr_bytes_ans"]
-    from hwcae.codec.codec import rate_report
-
     row["coder_rates"] = rate_report(codec, idx)
-    if "huffman" in codec.coders:
-        row["huffman_table_bits"] = codec.coders["huffman"].table_bits
+    row["huffman_table_bits"] = codec.coders["huffman"].table_bits
     return row
 
 

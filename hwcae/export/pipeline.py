@@ -21,13 +21,14 @@ from hwcae.fileio import write_text_atomic
 BUILD_DIR = Path("hls/build")
 
 
-def qonnx_check(encoder, onnx_model, spikes_uv: np.ndarray) -> dict:
-    """qonnx's own executor vs the Brevitas forward on the same inputs (latent codes and indices)."""
+def qonnx_check(encoder, onnx_model, spikes_uv: np.ndarray, fp: dict | None = None) -> dict:
+    """qonnx's own executor vs the Brevitas forward on the same inputs (latent codes and indices).
+    ``fp``: the encoder's fixed-point contents when the caller already has them."""
     from hwcae.verify.checks import brevitas_codes, compare
 
     b = brevitas_codes(encoder, spikes_uv)
     z, idx = qonnx_export.execute(onnx_model, spikes_uv / encoder.arch.input_scale_uv)
-    lat_exp = fixed_point.extract(encoder)["acts"]["latent"]["exp"]
+    lat_exp = (fp or fixed_point.extract(encoder))["acts"]["latent"]["exp"]
     return compare(b, (np.rint(z / 2.0 ** lat_exp).astype(np.int64), idx.astype(np.int64)))
 
 
@@ -49,7 +50,7 @@ def export_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=("vit
     fp = fixed_point.extract(enc)
     fixed_point.save(fp, root / "weights.npz")
     inputs = np.concatenate([spikes_uv, edge_inputs(design.input.range_uv)])
-    qx = qonnx_check(enc, onnx_cf, inputs[: min(len(inputs), 512)])
+    qx = qonnx_check(enc, onnx_cf, inputs[: min(len(inputs), 512)], fp)
     progress(f"[{design.name}] QONNX exported and checked in {time.time() - t0:.1f} s "
              f"(executor vs Brevitas: index {qx['index_exact']:.2%}, latent {qx['latent_exact']:.2%})")
     rows, report = [], {"design": design.name, "checkpoint": str(qat_path), "qonnx_vs_brevitas": qx}

@@ -15,3 +15,10 @@ def test_compare_table_keys(tiny_qat, tiny_checkpoint, tiny_npz, tmp_path, capsy
     assert 0.0 <= rows[1]["index_agreement"] <= 1.0
     assert out.with_suffix(".png").stat().st_size > 1000
     assert "saturation (tiny-w8a8)" in capsys.readouterr().out
+
+
+def test_eval_takes_a_qat_checkpoint(tiny_qat, tiny_npz, tmp_path):
+    out = tmp_path / "e.json"
+    assert main(["eval", "--data", str(tiny_npz), "--checkpoint", str(tiny_qat), "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert r["model"] == "tiny" and r["cr_bytes"] > 0 and r["sndr_db_mean"] == r["sndr_db_mean"]  # not NaN
