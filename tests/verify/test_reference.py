@@ -36,3 +36,33 @@ def test_ties_go_to_the_lowest_index():
     ref = ReferenceEncoder(fp)
     s = ref.scores(np.array([[[2], [0]]]))
     assert s[0, 0, 0] == s[0, 1, 0] and np.argmax(s, axis=1)[0, 0] == 0
+
+
+def _direct_conv(x, w, b):
+    """Plain int64 'same' convolution, channels last, as a loop over taps (the definition)."""
+    n, length, c = x.shape
+    k = w.shape[2]
+    pad = k // 2
+    xp = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
+    out = np.zeros((n, length, len(w)), np.int64) + b
+    for j in range(k):
+        out += np.einsum("nlc,oc->nlo", xp[:, j:j + length, :], w[:, :, j])
+    return out
+
+
+def test_conv_is_exact_on_each_arithmetic_path():
+    """float32 (bound < 2^24) and float64 (< 2^53) paths equal the integer definition; beyond, an error."""
+    import pytest
+
+    from hwcae.errors import HwcaeError
+    from hwcae.verify.reference import conv1d
+
+    rng = np.random.default_rng(0)
+    for x_bits, w_bits in ((8, 8), (16, 16), (24, 24)):  # bounds ~2^18, ~2^34, ~2^50
+        x = rng.integers(-(2 ** (x_bits - 1)), 2 ** (x_bits - 1), (5, 16, 3), dtype=np.int64)
+        w = rng.integers(-(2 ** (w_bits - 1)), 2 ** (w_bits - 1), (4, 3, 3), dtype=np.int64)
+        b = rng.integers(-100, 100, 4, dtype=np.int64)
+        got = conv1d(x.astype(np.float64), w, b)
+        assert np.array_equal(got.astype(np.int64), _direct_conv(x, w, b)), (x_bits, w_bits)
+    with pytest.raises(HwcaeError, match="2\\^53"):
+        conv1d(np.full((1, 4, 3), 2.0**30), np.full((1, 3, 3), 2**30, np.int64), np.zeros(1, np.int64))
