@@ -1,17 +1,32 @@
-"""hwcae compress / decompress: spikes <-> an entropy-coded .hwc container (see README)."""
+"""hwcae compress / decompress: spikes or a whole recording <-> an entropy-coded .hwc container.
+
+INPUT is a spike set (.npz; optional keys 'times' and 'channels' are stored too) or a raw
+recording (any format SpikeInterface reads, or raw binary with --fs --channels --dtype). A
+recording is streamed in chunks: detect, align, 4 nearest channels, fixed-point encoder (QAT
+checkpoint), entropy coding, appended to OUT; memory stays bounded whatever its length.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
+from hwcae.cli.recording_args import add_recording_args
+
 
 def add_parser(sub):
-    p = sub.add_parser("compress", help="spikes -> entropy-coded .hwc container", description=__doc__)
-    p.add_argument("spikes", help="spike set .npz (optional keys 'times' and 'channels' are stored too)")
+    p = sub.add_parser("compress", help="spikes or a recording -> entropy-coded .hwc container",
+                       description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    p.add_argument("input", help="spike set .npz, or a recording file/folder")
     p.add_argument("out", help=".hwc file to write")
-    p.add_argument("--checkpoint", required=True, help="float or QAT checkpoint (QAT: fixed-point reference encoder)")
+    p.add_argument("--checkpoint", required=True, help="float or QAT checkpoint (QAT: fixed-point reference "
+                                                        "encoder; a recording needs a QAT checkpoint)")
     p.add_argument("--coder", default="ans", choices=["ans", "huffman"])
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for a recording (joblib)")
+    p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port): run the chunks there instead")
+    p.add_argument("--json", help="write the run's figures (spikes, bytes, x real time, peak RSS) here")
     p.add_argument("--force", action="store_true", help="overwrite OUT")
-    d = sub.add_parser("decompress", help=".hwc container -> reconstructed spikes .npz", description=__doc__)
+    add_recording_args(p)
+    d = sub.add_parser("decompress", help=".hwc container -> spike times, channels and reconstructed spikes (.npz)",
+                       description=__doc__)
     d.add_argument("hwc")
     d.add_argument("--checkpoint", required=True)
     d.add_argument("--out", required=True, help="spike set .npz to write (spikes, indices, times, channels)")
@@ -21,21 +36,45 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    import numpy as np
-
-    from hwcae.codec.codec import Codec, cr_bytes
+    from hwcae.codec.codec import Codec
     from hwcae.errors import HwcaeError
-    from hwcae.fileio import atomic_path
     from hwcae.model.checkpoint import load_checkpoint
-    from hwcae.spikes.spikeset import load_spikes
 
     if Path(args.out).exists() and not args.force:
         raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
-    s = load_spikes(args.spikes)
-    with np.load(args.spikes) as z:
+    if not Path(args.input).exists():
+        raise HwcaeError(f"not found: {args.input}")
+    codec = Codec(load_checkpoint(args.checkpoint))
+    if args.input.endswith(".npz"):
+        return _spike_set(args, codec)
+    from hwcae.cli.recording_args import plan_from_args
+    from hwcae.fileio import write_text_atomic
+    from hwcae.stream.compress import compress_recording
+
+    plan = plan_from_args(args, args.input)
+    r = compress_recording(plan, codec, args.out, coder=args.coder, jobs=args.jobs, scheduler=args.scheduler,
+                           progress=True)
+    print(f"wrote {args.out}: {r.spikes:,} spikes from {r.channels} channels x {r.duration_s:.1f} s, "
+          f"{r.bytes:,} bytes ({r.bytes * 8 / max(r.spikes, 1):.1f} bits/spike with times and channels); "
+          f"{r.spikes_per_s:,.0f} spikes/s, {r.x_realtime:.2f}x real time, peak RSS {r.peak_rss_mb:.0f} MB")
+    if args.json:
+        import json
+
+        write_text_atomic(args.json, json.dumps(r.as_dict(), indent=2))
+    return 0
+
+
+def _spike_set(args, codec) -> int:
+    import numpy as np
+
+    from hwcae.codec.codec import cr_bytes
+    from hwcae.fileio import atomic_path
+    from hwcae.spikes.spikeset import load_spikes
+
+    s = load_spikes(args.input)
+    with np.load(args.input) as z:
         times = z["times"] if "times" in z.files else None
         chans = z["channels"] if "channels" in z.files else None
-    codec = Codec(load_checkpoint(args.checkpoint))
     buf = codec.pack(codec.encode(s.spikes), times, chans, args.coder)
     with atomic_path(args.out) as tmp:
         tmp.write_bytes(buf)

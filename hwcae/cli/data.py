@@ -1,6 +1,8 @@
 """hwcae data: make spike sets (synthetic ground truth, or extracted from your recordings)."""
 from __future__ import annotations
 
+from hwcae.cli.recording_args import add_recording_args
+
 
 def add_parser(sub):
     p = sub.add_parser("data", help="make spike sets: synth | extract | mat | info", description=__doc__)
@@ -13,14 +15,8 @@ def add_parser(sub):
 
     e = dsub.add_parser("extract", help="detect, align and cut spikes from a recording SpikeInterface reads")
     e.add_argument("recording", help="recording file or folder")
-    e.add_argument("--format", required=True, help="binary | spikeglx | openephys | nwb | si")
     e.add_argument("--out", required=True)
-    e.add_argument("--fs", type=float, help="sampling rate in Hz (binary)")
-    e.add_argument("--channels", type=int, help="channel count (binary)")
-    e.add_argument("--dtype", default="int16", help="sample type (binary)")
-    e.add_argument("--gain-uv", type=float, default=1.0, help="uV per binary unit")
-    e.add_argument("--threshold", type=float, default=5.0, help="detection threshold in robust noise SDs")
-    e.add_argument("--no-filter", action="store_true", help="skip the 300-6000 Hz band-pass (already filtered)")
+    add_recording_args(e)
     e.add_argument("--force", action="store_true")
 
     m = dsub.add_parser("mat", help="Wave_Clus / Leicester-style .mat (data, spike_times, spike_class)")
@@ -51,12 +47,10 @@ def run(args) -> int:
 
         s = generate_spike_set(args.preset, progress=True)
     elif args.data_verb == "extract":
-        from hwcae.spikes.readers import extract_from_recording, open_recording
+        from hwcae.cli.recording_args import plan_from_args
+        from hwcae.spikes.readers import extract_chunks
 
-        rec = open_recording(args.recording, args.format, fs_hz=args.fs, channels=args.channels,
-                             dtype=args.dtype, gain_uv=args.gain_uv)
-        s, _, _ = extract_from_recording(rec, threshold=args.threshold,
-                                         bandpass=None if args.no_filter else (300.0, 6000.0), progress=True)
+        s, _, _ = extract_chunks(plan_from_args(args, args.recording), progress=True)
         if len(s) == 0:
             raise HwcaeError(f"no spikes detected in {args.recording} at threshold {args.threshold}")
     elif args.data_verb == "mat":

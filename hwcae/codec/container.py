@@ -81,19 +81,78 @@ class Decoded:
     spikes_lost: int
 
 
+class Writer:
+    """Append spikes to an ``.hwc`` stream in chunks of ``chunk_spikes``; :meth:`close` writes the
+    remainder and the final spike count into the header (the stream must be seekable).
+
+    Spikes arrive in time order, any number at a time; a chunk is coded as soon as it is full, so
+    memory holds at most one chunk.
+    """
+
+    def __init__(self, fh, coder, model_hash: str, positions: int, chunk_spikes: int = 256):
+        self.fh, self.coder, self.hash, self.positions, self.chunk = fh, coder, model_hash, positions, chunk_spikes
+        self.n = 0
+        self.last_time = -1
+        self._buf: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._buffered = 0
+        self._start = fh.tell()
+        self._write_header()
+
+    def _write_header(self) -> None:
+        head = _HEADER.pack(MAGIC, VERSION, self.coder.coder_id, self.positions, 0, self.coder.k, 0,
+                            bytes.fromhex(self.hash[:16]), self.n)
+        self.fh.write(head + struct.pack("<I", zlib.crc32(head)))
+
+    def add(self, indices: np.ndarray, times: np.ndarray, channels: np.ndarray) -> None:
+        if len(indices) == 0:
+            return
+        times = np.asarray(times, np.int64)
+        if times[0] < self.last_time or np.any(np.diff(times) < 0):
+            raise ContainerError("spike times must be non-decreasing")
+        if indices.ndim != 2 or indices.shape[1] != self.positions:
+            raise ContainerError(f"expected indices of shape (N, {self.positions}), got {indices.shape}")
+        self.last_time = int(times[-1])
+        self._buf.append((np.asarray(indices), times, np.asarray(channels, np.int64)))
+        self._buffered += len(indices)
+        if self._buffered >= self.chunk:
+            idx, t, c = (np.concatenate(a) for a in zip(*self._buf))
+            full = len(idx) - len(idx) % self.chunk
+            for s in range(0, full, self.chunk):
+                self._write_chunk(idx[s:s + self.chunk], t[s:s + self.chunk], c[s:s + self.chunk])
+            self._buf = [(idx[full:], t[full:], c[full:])] if full < len(idx) else []
+            self._buffered = len(idx) - full
+
+    def _write_chunk(self, indices: np.ndarray, t: np.ndarray, c: np.ndarray) -> None:
+        chans = bytes([1]) + _varints(c[:1]) if np.all(c == c[0]) else bytes([0]) + _varints(c)
+        payload = _varints(np.diff(t)) + chans + self.coder.encode(indices)
+        body = _CHUNK.pack(len(t), int(t[0]), len(payload)) + payload
+        self.fh.write(CHUNK_MAGIC + body + struct.pack("<I", zlib.crc32(body)))
+        self.n += len(t)
+
+    def close(self) -> int:
+        """Flush the last partial chunk and rewrite the header; returns the spike count."""
+        if self._buf:
+            idx, t, c = (np.concatenate(a) for a in zip(*self._buf))
+            if len(idx):
+                self._write_chunk(idx, t, c)
+            self._buf, self._buffered = [], 0
+        end = self.fh.tell()
+        self.fh.seek(self._start)
+        self._write_header()
+        self.fh.seek(end)
+        return self.n
+
+
 def write(coder, model_hash: str, indices: np.ndarray, times: np.ndarray, channels: np.ndarray,
           chunk_spikes: int = 256) -> bytes:
-    n, positions = indices.shape
-    head = _HEADER.pack(MAGIC, VERSION, coder.coder_id, positions, 0, coder.k, 0, bytes.fromhex(model_hash[:16]), n)
-    out = bytearray(head + struct.pack("<I", zlib.crc32(head)))
-    for s in range(0, n, chunk_spikes):
-        sl = slice(s, min(n, s + chunk_spikes))
-        t, c = times[sl].astype(np.int64), channels[sl].astype(np.int64)
-        chans = bytes([1]) + _varints(c[:1]) if np.all(c == c[0]) else bytes([0]) + _varints(c)
-        payload = _varints(np.diff(t)) + chans + coder.encode(indices[sl])
-        body = _CHUNK.pack(len(t), int(t[0]), len(payload)) + payload
-        out += CHUNK_MAGIC + body + struct.pack("<I", zlib.crc32(body))
-    return bytes(out)
+    """The whole container for spikes held in memory (see :class:`Writer` for streams)."""
+    import io
+
+    fh = io.BytesIO()
+    w = Writer(fh, coder, model_hash, indices.shape[1], chunk_spikes)
+    w.add(indices, times, channels)
+    w.close()
+    return fh.getvalue()
 
 
 def read_header(buf: bytes) -> dict:

@@ -10,16 +10,16 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hwcae.errors import HwcaeError
-from hwcae.spikes.detect import detect_peaks
+from hwcae.spikes import RECORDING_FORMATS as FORMATS
+from hwcae.spikes.detect import detect_peaks, noise_levels_uv
 from hwcae.spikes.snippets import align_to_minimum, cut_snippets, inside, neighbour_table
 from hwcae.spikes.spikeset import SpikeSet
-
-FORMATS = ("binary", "spikeglx", "openephys", "nwb", "si")
 
 
 def read_waveclus_mat(path: str | os.PathLike, *, uv_per_unit: float = 1.0, fs_hz: float | None = None) -> SpikeSet:
@@ -65,8 +65,13 @@ def _first_cell(x):
 
 
 def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = None,
-                   channels: int | None = None, dtype: str = "int16", gain_uv: float = 1.0):
-    """A SpikeInterface recording for ``path`` in format ``fmt`` (see :data:`FORMATS`)."""
+                   channels: int | None = None, dtype: str = "int16", gain_uv: float = 1.0,
+                   geometry: str | os.PathLike | None = None):
+    """A SpikeInterface recording for ``path`` in format ``fmt`` (see :data:`FORMATS`).
+
+    ``geometry`` (see :func:`read_geometry`) sets the contact positions, which pick each spike's 4
+    nearest channels; a raw binary file has none, and without it channels are taken as a line.
+    """
     import spikeinterface.extractors as se
     import spikeinterface.core as sc
 
@@ -93,7 +98,36 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
         raise
     except Exception as exc:
         raise HwcaeError(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0][:160]}") from None
+    if geometry is not None:
+        rec.set_channel_locations(read_geometry(geometry, rec.get_num_channels()))
     return rec
+
+
+def read_geometry(path: str | os.PathLike, n_channels: int) -> np.ndarray:
+    """Contact positions (um, one row per channel) from a probeinterface ``.json`` or a text file of
+    ``x y`` rows (comma or space separated)."""
+    path = Path(path)
+    if not path.is_file():
+        raise HwcaeError(f"geometry file not found: {path}")
+    try:
+        if path.suffix == ".json":
+            import probeinterface
+
+            probe = probeinterface.read_probeinterface(path).probes[0]
+            pos = np.asarray(probe.contact_positions, np.float64)
+            dev = probe.device_channel_indices
+            if dev is not None and np.all(np.asarray(dev) >= 0):
+                pos = pos[np.argsort(dev)]
+        else:
+            text = path.read_text().replace(",", " ")
+            pos = np.loadtxt(text.splitlines(), ndmin=2)
+    except HwcaeError:
+        raise
+    except Exception as exc:
+        raise HwcaeError(f"cannot read probe geometry {path}: {str(exc).splitlines()[0][:120]}") from None
+    if pos.shape != (n_channels, 2) or not np.all(np.isfinite(pos)):
+        raise HwcaeError(f"{path}: expected {n_channels} rows of finite 'x y' positions, got shape {pos.shape}")
+    return pos
 
 
 def recording_positions(rec) -> np.ndarray:
@@ -111,39 +145,77 @@ def traces_uv(rec, start: int, end: int) -> np.ndarray:
     return rec.get_traces(start_frame=start, end_frame=end, return_in_uV=scaled).astype(np.float32)
 
 
-def extract_from_recording(rec, *, threshold: float = 5.0, bandpass: tuple[float, float] | None = (300.0, 6000.0),
-                           chunk_s: float = 10.0, noise_window_s: float = 10.0, progress: bool = False) -> tuple[SpikeSet, np.ndarray, np.ndarray]:
-    """Detect, align and cut spikes of a whole recording in chunks (with overlap).
+@dataclass
+class ChunkPlan:
+    """How a recording is cut into chunks for detection: everything a worker process needs.
 
-    Returns (spike set, peak frames, best channels). Noise is estimated once, on the first
-    ``noise_window_s`` seconds, so the result does not depend on the chunk size.
+    Each chunk ``[start, start + step)`` is read with ``margin`` samples either side, so a spike
+    near an edge is detected and cut whole; it belongs to the one chunk holding its peak frame (no
+    spike is lost or doubled). Noise is estimated once, on the first ``noise_window_s`` seconds, so
+    the result does not depend on the chunk size. Picklable (SpikeInterface recordings are).
     """
+
+    rec: object  # SpikeInterface recording, band-pass filtered when asked
+    fs_hz: float
+    n_frames: int
+    step: int
+    noise_uv: np.ndarray
+    positions_um: np.ndarray
+    table: np.ndarray  # (C, 4) nearest channels of each channel
+    threshold: float
+    margin: int = 128
+
+    @property
+    def starts(self) -> range:
+        return range(0, self.n_frames, self.step)
+
+    def spikes(self, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(snippets (N, 4, 64) uV, peak frames, best channels) of the chunk at ``start``."""
+        lo, hi = max(0, start - self.margin), min(self.n_frames, start + self.step + self.margin)
+        tr = traces_uv(self.rec, lo, hi)
+        f, c = detect_peaks(tr, self.fs_hz, self.positions_um, threshold=self.threshold, noise_uv=self.noise_uv)
+        own = (f + lo >= start) & (f + lo < start + self.step) & inside(f, len(tr))
+        f, c = f[own], c[own]
+        return cut_snippets(tr, f, self.table[c]), f + lo, c
+
+
+def plan_chunks(rec, *, threshold: float = 5.0, bandpass: tuple[float, float] | None = (300.0, 6000.0),
+                chunk_s: float = 10.0, noise_window_s: float = 10.0) -> ChunkPlan:
+    """A :class:`ChunkPlan` for ``rec`` (band-pass filter, probe neighbours, noise levels)."""
     if bandpass is not None:
         import spikeinterface.preprocessing as spre
 
         rec = spre.bandpass_filter(rec, freq_min=bandpass[0], freq_max=min(bandpass[1], 0.45 * rec.sampling_frequency))
     fs = float(rec.sampling_frequency)
     positions = recording_positions(rec)
-    table = neighbour_table(positions)
-    n = rec.get_num_samples()
-    step = max(int(chunk_s * fs), 1024)
-    margin = 128
-    from hwcae.spikes.detect import noise_levels_uv
-
+    n = int(rec.get_num_samples())
     noise = noise_levels_uv(traces_uv(rec, 0, min(n, int(noise_window_s * fs))))
-    chunks, frames_all, chans_all = [], [], []
-    starts = range(0, n, step)
+    if not np.all(np.isfinite(noise)):
+        raise HwcaeError("the recording contains NaN or Inf samples")
+    return ChunkPlan(rec, fs, n, max(int(chunk_s * fs), 1024), noise, positions, neighbour_table(positions), threshold)
+
+
+def extract_from_recording(rec, *, threshold: float = 5.0, bandpass: tuple[float, float] | None = (300.0, 6000.0),
+                           chunk_s: float = 10.0, noise_window_s: float = 10.0, progress: bool = False) -> tuple[SpikeSet, np.ndarray, np.ndarray]:
+    """Detect, align and cut spikes of a whole recording in chunks (with overlap, see :class:`ChunkPlan`).
+
+    Returns (spike set, peak frames, best channels).
+    """
+    plan = plan_chunks(rec, threshold=threshold, bandpass=bandpass, chunk_s=chunk_s, noise_window_s=noise_window_s)
+    return extract_chunks(plan, progress=progress)
+
+
+def extract_chunks(plan: ChunkPlan, *, progress: bool = False) -> tuple[SpikeSet, np.ndarray, np.ndarray]:
+    """Every chunk of ``plan`` in order: (spike set, peak frames, best channels)."""
+    starts = plan.starts
     if progress:
         from tqdm import tqdm
         starts = tqdm(starts, desc="detect", unit="chunk")
+    chunks, frames_all, chans_all = [], [], []
     for s in starts:
-        lo, hi = max(0, s - margin), min(n, s + step + margin)
-        tr = traces_uv(rec, lo, hi)
-        f, c = detect_peaks(tr, fs, positions, threshold=threshold, noise_uv=noise)
-        own = (f + lo >= s) & (f + lo < s + step) & inside(f, len(tr))  # each spike belongs to one chunk
-        f, c = f[own], c[own]
-        chunks.append(cut_snippets(tr, f, table[c]))
-        frames_all.append(f + lo)
+        snip, f, c = plan.spikes(s)
+        chunks.append(snip)
+        frames_all.append(f)
         chans_all.append(c)
     spikes = np.concatenate(chunks) if chunks else np.zeros((0, 4, 64), np.float32)
-    return SpikeSet(spikes, fs=fs), np.concatenate(frames_all), np.concatenate(chans_all)
+    return SpikeSet(spikes, fs=plan.fs_hz), np.concatenate(frames_all), np.concatenate(chans_all)

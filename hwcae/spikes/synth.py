@@ -123,6 +123,42 @@ def snippets_from_recording(settings: dict, recording_id: int = 0) -> SpikeSet:
     return SpikeSet.concat(out)
 
 
+def ground_truth_peaks(rec, sorting) -> dict:
+    """Per ground-truth spike: peak frame on its unit's best channel, unit, best channel and the
+    template's peak amplitude (uV, positive), for scoring detection on a generated recording."""
+    templates = np.asarray(rec._kwargs["templates"])
+    if templates.ndim == 4:
+        templates = templates.mean(axis=3)
+    nbefore = int(rec._kwargs["nbefore"])
+    best = np.argmin(templates.min(axis=1), axis=1)  # (units,)
+    offset = np.array([int(np.argmin(templates[u, :, best[u]])) for u in range(len(best))])
+    sv = sorting.to_spike_vector()
+    u = sv["unit_index"].astype(np.int64)
+    order = np.argsort(sv["sample_index"] - nbefore + offset[u], kind="stable")
+    u = u[order]
+    return {"frames": (sv["sample_index"][order] - nbefore + offset[u]).astype(np.int64), "units": u,
+            "best_channels": best[u].astype(np.int64), "amplitude_uv": -templates.min(axis=(1, 2))[u]}
+
+
+def write_raw_recording(rec, path: str | os.PathLike, *, gain_uv: float = 0.5, chunk_s: float = 5.0,
+                        progress: bool = False) -> Path:
+    """Write ``rec`` as a raw interleaved int16 file (uV / ``gain_uv``), chunk by chunk, the way a
+    probe's data file looks; memory holds one chunk. Returns the path."""
+    from hwcae.fileio import atomic_path
+
+    n, fs = rec.get_num_samples(), rec.sampling_frequency
+    step = max(1, int(chunk_s * fs))
+    starts = range(0, n, step)
+    if progress:
+        from tqdm import tqdm
+        starts = tqdm(starts, desc="write raw", unit="chunk")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        for s0 in starts:
+            tr = rec.get_traces(start_frame=s0, end_frame=min(n, s0 + step))
+            np.clip(np.rint(tr / gain_uv), -32768, 32767).astype("<i2").tofile(fh)
+    return Path(path)
+
+
 def generate_spike_set(preset: str | dict, *, progress: bool = False) -> SpikeSet:
     """All recordings of a preset, concatenated in seed order (recording id = seed)."""
     if isinstance(preset, str):

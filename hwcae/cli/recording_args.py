@@ -1,0 +1,31 @@
+"""Options shared by the verbs that read a raw recording (``data extract``, ``compress``)."""
+from __future__ import annotations
+
+from hwcae.spikes import RECORDING_FORMATS as FORMATS
+
+
+def add_recording_args(p) -> None:
+    p.add_argument("--format", default="auto", choices=("auto",) + FORMATS,
+                   help="recording format (auto: folder with .meta -> spikeglx, with structure.oebin -> "
+                        "openephys, other folder -> si, .nwb -> nwb, any other file -> raw binary)")
+    p.add_argument("--fs", type=float, help="sampling rate in Hz (raw binary)")
+    p.add_argument("--channels", type=int, help="channel count (raw binary; samples interleaved by channel)")
+    p.add_argument("--dtype", default="int16", help="sample type (raw binary)")
+    p.add_argument("--geometry", help="probe contact positions: probeinterface .json, or a text file of 'x y' "
+                                      "rows in um, one per channel (raw binary has none: a line at 20 um)")
+    p.add_argument("--gain-uv", type=float, default=1.0, help="uV per raw binary unit")
+    p.add_argument("--threshold", type=float, default=5.0, help="detection threshold in robust noise SDs")
+    p.add_argument("--chunk-s", type=float, default=10.0, help="seconds of recording per processing chunk")
+    p.add_argument("--no-filter", action="store_true", help="skip the 300-6000 Hz band-pass (already filtered)")
+
+
+def plan_from_args(args, path):
+    """Open ``path`` as the options say and plan its chunks (:class:`~hwcae.spikes.readers.ChunkPlan`)."""
+    from hwcae.spikes.readers import open_recording, plan_chunks
+    from hwcae.stream.compress import guess_format
+
+    fmt = guess_format(path) if args.format == "auto" else args.format
+    rec = open_recording(path, fmt, fs_hz=args.fs, channels=args.channels, dtype=args.dtype, gain_uv=args.gain_uv,
+                         geometry=args.geometry)
+    return plan_chunks(rec, threshold=args.threshold, chunk_s=args.chunk_s,
+                       bandpass=None if args.no_filter else (300.0, 6000.0))

@@ -1,0 +1,152 @@
+"""Compress a long multichannel recording to an ``.hwc`` container in bounded memory.
+
+Per chunk of the recording (with overlap, :class:`hwcae.spikes.readers.ChunkPlan`): band-pass,
+detect per channel against a robust noise threshold, align, cut the 4 nearest channels, and encode
+with the bit-accurate fixed-point reference encoder (what the chip computes). Chunks run in
+parallel, on local processes (joblib) or on a Dask cluster (``scheduler="tcp://host:port"``); the
+results come back in recording order and are entropy-coded and appended to the container, so the
+file is identical whichever way the work was spread. At most ``2 x workers`` chunks are in flight.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwcae import N_SAMPLES
+from hwcae.errors import HwcaeError
+from hwcae.spikes.readers import ChunkPlan
+
+
+def encode_chunk(plan: ChunkPlan, fixed_point: dict, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(peak frames, best channels, codeword indices (N, L)) of the chunk at ``start``."""
+    from hwcae.verify.reference import ReferenceEncoder
+
+    snippets, frames, chans = plan.spikes(start)
+    if len(snippets) == 0:
+        return frames, chans, np.zeros((0, N_SAMPLES // int(np.prod(fixed_point["pools"]))), np.int64)
+    _, idx = ReferenceEncoder(fixed_point).encode(snippets)
+    return frames, chans, idx
+
+
+def _local(plan, fp, starts, jobs: int) -> Iterator:
+    if jobs == 1:
+        for s in starts:
+            yield encode_chunk(plan, fp, s)
+        return
+    from joblib import Parallel, delayed
+
+    yield from Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")(
+        delayed(encode_chunk)(plan, fp, s) for s in starts)
+
+
+def _dask(plan, fp, starts, address: str) -> Iterator:
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover (a declared dependency)
+        raise HwcaeError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from None
+    try:
+        client = Client(address, timeout="10s")
+    except Exception as exc:
+        raise HwcaeError(f"cannot reach the Dask scheduler at {address}: {str(exc).splitlines()[0][:120]}") from None
+    try:
+        window = 2 * max(1, sum(client.nthreads().values()))
+        plan_f, fp_f = client.scatter(plan, broadcast=True), client.scatter(fp, broadcast=True)
+        pending, it = [], iter(starts)
+        for s in it:  # keep `window` chunks in flight, collect them in recording order
+            pending.append(client.submit(encode_chunk, plan_f, fp_f, s, pure=False))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for f in pending:
+            yield f.result()
+    finally:
+        client.close()
+
+
+@dataclass
+class StreamResult:
+    spikes: int
+    bytes: int
+    duration_s: float
+    wall_s: float
+    channels: int
+    peak_rss_mb: float  # this process and its largest worker process
+
+    @property
+    def x_realtime(self) -> float:
+        return self.duration_s / max(self.wall_s, 1e-9)
+
+    @property
+    def spikes_per_s(self) -> float:
+        return self.spikes / max(self.wall_s, 1e-9)
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "x_realtime": self.x_realtime, "spikes_per_s": self.spikes_per_s}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory (MB) of this process plus the largest child process it waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + kids) / 1024.0
+
+
+def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder: str = "ans", jobs: int = 1,
+                       scheduler: str | None = None, progress: bool = False) -> StreamResult:
+    """Stream ``plan``'s recording through ``codec`` (a QAT :class:`~hwcae.codec.codec.Codec`) into ``out``.
+
+    ``out`` is written to a temporary file and renamed when complete.
+    """
+    from hwcae.codec import container
+    from hwcae.fileio import atomic_path
+
+    if codec.fixed_point is None:
+        raise HwcaeError("compressing a recording runs the chip's fixed-point encoder: "
+                         "give a QAT checkpoint (models/qat-<design>.pt)")
+    if coder not in codec.coders:
+        raise HwcaeError(f"unknown coder {coder!r}; choose from {', '.join(codec.coders)}")
+    fp = codec.fixed_point
+    starts = plan.starts
+    results = _dask(plan, fp, starts, scheduler) if scheduler else _local(plan, fp, starts, max(1, jobs))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(starts), desc="compress", unit="chunk")
+    t0 = time.perf_counter()
+    n_frames_done = n_spikes = 0
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        writer = container.Writer(fh, codec.coders[coder], codec.hash, codec.arch.indices_per_spike)
+        for frames, chans, idx in results:
+            writer.add(idx, frames, chans)
+            n_spikes += len(idx)
+            n_frames_done = min(plan.n_frames, n_frames_done + plan.step)
+            if bar is not None:
+                dt = time.perf_counter() - t0
+                bar.set_postfix(spikes=n_spikes, spikes_s=f"{n_spikes / dt:,.0f}",
+                                x_rt=f"{n_frames_done / plan.fs_hz / dt:.2f}")
+                bar.update(1)
+        n = writer.close()
+        size = fh.tell()
+    if bar is not None:
+        bar.close()
+    wall = time.perf_counter() - t0
+    return StreamResult(n, size, plan.n_frames / plan.fs_hz, wall, int(plan.table.shape[0]), peak_rss_mb())
+
+
+def guess_format(path: str | os.PathLike) -> str:
+    """Recording format from the path: a folder with SpikeGLX ``.meta`` files -> ``spikeglx``, with an
+    Open Ephys ``structure.oebin`` / ``settings.xml`` -> ``openephys``, any other folder -> ``si`` (saved
+    by SpikeInterface); ``.nwb`` -> ``nwb``; any other file -> ``binary`` (raw samples)."""
+    p = Path(path)
+    if p.is_dir():
+        if any(p.glob("*.meta")):
+            return "spikeglx"
+        if any(p.glob("**/structure.oebin")) or any(p.glob("**/settings.xml")):
+            return "openephys"
+        return "si"
+    return "nwb" if p.suffix == ".nwb" else "binary"
