@@ -15,7 +15,8 @@ def add_recording_args(p) -> None:
                                       "rows in um, one per channel (raw binary has none: a line at 20 um)")
     p.add_argument("--gain-uv", type=float, default=1.0, help="uV per raw binary unit")
     p.add_argument("--threshold", type=float, default=5.0, help="detection threshold in robust noise SDs")
-    p.add_argument("--chunk-s", type=float, default=10.0, help="seconds of recording per processing chunk")
+    p.add_argument("--chunk-s", type=float, default=1.0, help="seconds of recording per processing chunk "
+                                                              "(memory grows with chunk x channels)")
     p.add_argument("--no-filter", action="store_true", help="skip the 300-6000 Hz band-pass (already filtered)")
 
 

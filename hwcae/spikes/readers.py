@@ -99,7 +99,7 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
     except Exception as exc:
         raise HwcaeError(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0][:160]}") from None
     if geometry is not None:
-        rec.set_channel_locations(read_geometry(geometry, rec.get_num_channels()))
+        rec.set_dummy_probe_from_locations(read_geometry(geometry, rec.get_num_channels()))
     return rec
 
 
@@ -139,10 +139,11 @@ def recording_positions(rec) -> np.ndarray:
         return np.stack([np.zeros(n), 20.0 * np.arange(n)], axis=1)
 
 
-def traces_uv(rec, start: int, end: int) -> np.ndarray:
+def traces_uv(rec, start: int, end: int, channel_ids=None) -> np.ndarray:
     """(samples, channels) float32 in uV (applies the recording's gains when it has them)."""
     scaled = bool(rec.has_scaleable_traces()) if hasattr(rec, "has_scaleable_traces") else False
-    return rec.get_traces(start_frame=start, end_frame=end, return_in_uV=scaled).astype(np.float32)
+    return rec.get_traces(start_frame=start, end_frame=end, channel_ids=channel_ids,
+                          return_in_uV=scaled).astype(np.float32, copy=False)
 
 
 @dataclass
@@ -179,17 +180,30 @@ class ChunkPlan:
         return cut_snippets(tr, f, self.table[c]), f + lo, c
 
 
+def noise_per_group(rec, n_frames: int, group: int = 32, piece_s: float = 1.0) -> np.ndarray:
+    """Robust noise (uV) per channel over the first ``n_frames``, read ``group`` channels and
+    ``piece_s`` seconds at a time, so memory does not grow with the channel count or the window."""
+    ids = rec.get_channel_ids()
+    piece = max(1024, int(piece_s * rec.sampling_frequency))
+    out = []
+    for g in range(0, len(ids), group):
+        parts = [traces_uv(rec, s, min(n_frames, s + piece), ids[g:g + group]) for s in range(0, n_frames, piece)]
+        out.append(noise_levels_uv(np.concatenate(parts)))
+    return np.concatenate(out)
+
+
 def plan_chunks(rec, *, threshold: float = 5.0, bandpass: tuple[float, float] | None = (300.0, 6000.0),
                 chunk_s: float = 10.0, noise_window_s: float = 10.0) -> ChunkPlan:
     """A :class:`ChunkPlan` for ``rec`` (band-pass filter, probe neighbours, noise levels)."""
     if bandpass is not None:
         import spikeinterface.preprocessing as spre
 
-        rec = spre.bandpass_filter(rec, freq_min=bandpass[0], freq_max=min(bandpass[1], 0.45 * rec.sampling_frequency))
+        rec = spre.bandpass_filter(rec, freq_min=bandpass[0], freq_max=min(bandpass[1], 0.45 * rec.sampling_frequency),
+                                   dtype="float32")
     fs = float(rec.sampling_frequency)
     positions = recording_positions(rec)
     n = int(rec.get_num_samples())
-    noise = noise_levels_uv(traces_uv(rec, 0, min(n, int(noise_window_s * fs))))
+    noise = noise_per_group(rec, min(n, int(noise_window_s * fs)))
     if not np.all(np.isfinite(noise)):
         raise HwcaeError("the recording contains NaN or Inf samples")
     return ChunkPlan(rec, fs, n, max(int(chunk_s * fs), 1024), noise, positions, neighbour_table(positions), threshold)

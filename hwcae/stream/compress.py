@@ -23,15 +23,17 @@ from hwcae.errors import HwcaeError
 from hwcae.spikes.readers import ChunkPlan
 
 
-def encode_chunk(plan: ChunkPlan, fixed_point: dict, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(peak frames, best channels, codeword indices (N, L)) of the chunk at ``start``."""
+def encode_chunk(plan: ChunkPlan, fixed_point: dict, start: int) -> tuple:
+    """(peak frames, best channels, codeword indices (N, L), (worker pid, its peak RSS in kB)) of
+    the chunk at ``start``."""
     from hwcae.verify.reference import ReferenceEncoder
 
     snippets, frames, chans = plan.spikes(start)
     if len(snippets) == 0:
-        return frames, chans, np.zeros((0, N_SAMPLES // int(np.prod(fixed_point["pools"]))), np.int64)
-    _, idx = ReferenceEncoder(fixed_point).encode(snippets)
-    return frames, chans, idx
+        idx = np.zeros((0, N_SAMPLES // int(np.prod(fixed_point["pools"]))), np.int64)
+    else:
+        idx = ReferenceEncoder(fixed_point).encode(snippets)[1]
+    return frames, chans, idx, (os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _local(plan, fp, starts, jobs: int) -> Iterator:
@@ -75,7 +77,7 @@ class StreamResult:
     duration_s: float
     wall_s: float
     channels: int
-    peak_rss_mb: float  # this process and its largest worker process
+    peak_rss_mb: float  # this process plus the peak of each worker process (an upper bound)
 
     @property
     def x_realtime(self) -> float:
@@ -87,13 +89,6 @@ class StreamResult:
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "x_realtime": self.x_realtime, "spikes_per_s": self.spikes_per_s}
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory (MB) of this process plus the largest child process it waited for."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + kids) / 1024.0
 
 
 def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder: str = "ans", jobs: int = 1,
@@ -119,9 +114,11 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
         bar = tqdm(total=len(starts), desc="compress", unit="chunk")
     t0 = time.perf_counter()
     n_frames_done = n_spikes = 0
+    worker_rss_kb: dict[int, int] = {}
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
         writer = container.Writer(fh, codec.coders[coder], codec.hash, codec.arch.indices_per_spike)
-        for frames, chans, idx in results:
+        for frames, chans, idx, (pid, rss_kb) in results:
+            worker_rss_kb[pid] = max(worker_rss_kb.get(pid, 0), rss_kb)
             writer.add(idx, frames, chans)
             n_spikes += len(idx)
             n_frames_done = min(plan.n_frames, n_frames_done + plan.step)
@@ -135,7 +132,10 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
     if bar is not None:
         bar.close()
     wall = time.perf_counter() - t0
-    return StreamResult(n, size, plan.n_frames / plan.fs_hz, wall, int(plan.table.shape[0]), peak_rss_mb())
+    worker_rss_kb.pop(os.getpid(), None)  # chunks run in this process (jobs=1) count once
+    own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_mb = (own_kb + sum(worker_rss_kb.values())) / 1024.0
+    return StreamResult(n, size, plan.n_frames / plan.fs_hz, wall, int(plan.table.shape[0]), rss_mb)
 
 
 def guess_format(path: str | os.PathLike) -> str:
