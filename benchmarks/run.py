@@ -5,7 +5,14 @@
 - codec: Huffman / ANS encode and decode, spikes/s, vs zlib on the raw index bytes;
 - encoder: the NumPy fixed-point reference encoder (w8a8), spikes/s on one core, vs the PCA encoder
   (projection + 8-bit quantisation) and vs the float torch encoder;
-- decoder: the float decoder, spikes/s.
+- decoder: the float decoder, spikes/s;
+- csim: the hls4ml C simulation of the w8a8 Vitis project, spikes/s, vs the reference encoder;
+- stream: ``hwcae compress`` on a synthetic raw int16 recording (384 channels, 30 kHz, 60 s; two
+  worker processes), x real time vs only reading the file, peak RSS (parent + each worker's peak)
+  vs the same run on a recording a quarter as long (flat memory in length = ratio ~1); and how
+  time and memory grow with channels (64 -> 1024, 10 s each).
+
+``--quick`` shortens the streaming runs (for a smoke test, not for the figures).
 """
 from __future__ import annotations
 
@@ -28,8 +35,12 @@ def rate(fn, n, repeat=3):
 
 
 def main() -> int:
+    import sys
+
     import numpy as np
     import torch
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # benchmarks/stream.py
 
     torch.set_num_threads(1)
     from hwcae.baselines.pca import PCACodec
@@ -40,6 +51,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default="reports/bench.json")
     ap.add_argument("--spikes", type=int, default=10000)
+    ap.add_argument("--quick", action="store_true", help="short streaming runs (smoke test)")
+    ap.add_argument("--no-stream", action="store_true", help="skip the streaming runs")
+    ap.add_argument("--no-csim", action="store_true", help="skip the hls4ml C-simulation run")
     args = ap.parse_args()
     s = cached_spike_set("test").spikes[: args.spikes]
     n = len(s)
@@ -65,13 +79,71 @@ def main() -> int:
     res["float_encoder_spikes_per_s"] = rate(lambda: fcodec.encode(s), n)
     res["decoder_spikes_per_s"] = rate(lambda: fcodec.decode(idx), n, repeat=1)
     res["decoder_vs_float_encoder"] = res["decoder_spikes_per_s"] / res["float_encoder_spikes_per_s"]
+    res["ref_encoder_target_spikes_per_s"] = 100_000.0
+    if not args.no_csim:
+        res.update(csim_speed(qcodec, s[:2000], res["ref_encoder_spikes_per_s"]))
+    if not args.no_stream:
+        res.update(stream_figures(args.quick))
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out + ".tmp", "w") as fh:
         json.dump(res, fh, indent=2)
     os.replace(args.out + ".tmp", args.out)
     for k, v in res.items():
-        print(f"{k:32s} {v:14,.2f}")
+        print(f"{k:40s} {v:16,.2f}" if isinstance(v, (int, float)) else f"{k:40s} {v}")
     return 0
+
+
+def csim_speed(qcodec, spikes, ref_rate: float) -> dict:
+    """Compile the w8a8 Vitis project in a temporary folder and time its C simulation."""
+    import tempfile
+
+    from hwcae.export import qonnx_export
+    from hwcae.export.hls_config import load_hls_config
+    from hwcae.export.hls_project import build, predict
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx = os.path.join(tmp, "encoder.onnx")
+        qonnx_export.export(qcodec.model.encoder, onnx)
+        proj = build(qonnx_export.to_channels_last(qonnx_export.cleaned(onnx)), qcodec.fixed_point,
+                     load_hls_config("vitis"), os.path.join(tmp, "vitis"))
+        fp = qcodec.fixed_point
+        x = qcodec._ref.quantize_input(spikes) * 2.0 ** fp["acts"]["input"]["exp"]
+        r = rate(lambda: predict(proj, x), len(x), repeat=1)
+    return {"csim_spikes_per_s": r, "csim_vs_ref_encoder": r / ref_rate}
+
+
+def stream_figures(quick: bool) -> dict:
+    import tempfile
+    from pathlib import Path
+
+    import stream
+
+    length = 8.0 if quick else 60.0
+    ckpt = "models/qat-w8a8.pt"
+    out = {}
+    with tempfile.TemporaryDirectory(dir=os.environ.get("HWCAE_BENCH_TMP")) as tmp:
+        tmp = Path(tmp)
+        runs = {}
+        for name, ch, dur in (("main", 384, length), ("quarter", 384, length / 4)):
+            desc = stream.make_recording(tmp / name, ch, dur)
+            runs[name] = (desc, stream.compress(tmp / name, desc, ckpt))
+            if name == "main":
+                out["stream_read_x_realtime"] = stream.read_baseline(tmp / name, desc)
+            (tmp / name / "rec.bin").unlink()
+        desc, r = runs["main"]
+        out.update({"stream_channels": 384, "stream_duration_s": length, "stream_spikes": r["spikes"],
+                    "stream_x_realtime": r["x_realtime"], "stream_spikes_per_s": r["spikes_per_s"],
+                    "stream_peak_rss_mb": r["peak_rss_mb"],
+                    "stream_vs_read_only": r["x_realtime"] / out["stream_read_x_realtime"],
+                    "stream_peak_rss_mb_quarter_length": runs["quarter"][1]["peak_rss_mb"],
+                    "stream_rss_vs_quarter_length": r["peak_rss_mb"] / runs["quarter"][1]["peak_rss_mb"],
+                    "stream_cr_bytes": r["spikes"] * 512 / max(r["bytes"], 1)})
+        for ch in ((64, 256) if quick else (64, 256, 1024)):
+            desc = stream.make_recording(tmp / f"c{ch}", ch, 2.0 if quick else 10.0)
+            r = stream.compress(tmp / f"c{ch}", desc, ckpt)
+            out[f"stream_{ch}ch_x_realtime"], out[f"stream_{ch}ch_peak_rss_mb"] = r["x_realtime"], r["peak_rss_mb"]
+            (tmp / f"c{ch}" / "rec.bin").unlink()
+    return out
 
 
 if __name__ == "__main__":

@@ -33,7 +33,20 @@ def encode_chunk(plan: ChunkPlan, fixed_point: dict, start: int) -> tuple:
         idx = np.zeros((0, N_SAMPLES // int(np.prod(fixed_point["pools"]))), np.int64)
     else:
         idx = ReferenceEncoder(fixed_point).encode(snippets)[1]
-    return frames, chans, idx, (os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return frames, chans, idx, (os.getpid(), peak_rss_kb())
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident memory (kB): Linux's VmHWM, which (unlike ``ru_maxrss``) does not
+    carry over the parent's peak into a forked-then-exec'd worker."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:  # pragma: no cover (not Linux)
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _local(plan, fp, starts, jobs: int) -> Iterator:
@@ -78,6 +91,7 @@ class StreamResult:
     wall_s: float
     channels: int
     peak_rss_mb: float  # this process plus the peak of each worker process (an upper bound)
+    worker_peak_rss_mb: list  # each worker process's own peak
 
     @property
     def x_realtime(self) -> float:
@@ -133,9 +147,10 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
         bar.close()
     wall = time.perf_counter() - t0
     worker_rss_kb.pop(os.getpid(), None)  # chunks run in this process (jobs=1) count once
-    own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own_kb = peak_rss_kb()
     rss_mb = (own_kb + sum(worker_rss_kb.values())) / 1024.0
-    return StreamResult(n, size, plan.n_frames / plan.fs_hz, wall, int(plan.table.shape[0]), rss_mb)
+    return StreamResult(n, size, plan.n_frames / plan.fs_hz, wall, int(plan.table.shape[0]), rss_mb,
+                        [round(v / 1024.0, 1) for v in worker_rss_kb.values()])
 
 
 def guess_format(path: str | os.PathLike) -> str:
