@@ -8,12 +8,12 @@ DESIGN ?=
 SYNTH  ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test train qat eval compare hls power report bench clean
+.PHONY: help venv test train qat eval compare hls power report report-models chromium bench clean
 
 help: ## list the targets
 	@echo "hwcae make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "variables: DESIGN=w8a8 (one design for hls/qat), SYNTH=1 (run vitis_hls/catapult if on PATH)"
+	@echo "variables: DESIGN=w8a8 (one design for hls/qat), SYNTH=1 (run vitis_hls/catapult if on PATH), QUICK=1 (report)"
 
 # The venv is a file target: every other target depends on it, so a fresh clone needs nothing else.
 # torch is installed first and pinned: the CPU wheel of 2.13.0 is on this machine's disk.
@@ -26,7 +26,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 
-test: $(STAMP) ## run the test suite (tiny models; ~2 min on 2 cores)
+test: $(STAMP) chromium ## run the test suite (tiny models; a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
 train: $(STAMP) ## retrain the float checkpoints models/float.pt and models/float-hw-tiny.pt (~25 min on 2 cores)
@@ -50,8 +50,17 @@ power: $(STAMP) ## per-channel power reports for every design x node (reports/po
 bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (reports/bench.json)
 	$(BIN)/python benchmarks/run.py --out reports/bench.json
 
-report: ## not built yet (the HTML report: an open issue)
-	@echo "make $@: not implemented yet in this version of hwcae (see the open issues)"; exit 2
+report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.json (QUICK=1: < 5 min)
+	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,)
+
+report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~15 min each on 2 cores)
+	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 || exit 1; done
+
+# The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium (report browser test)"; \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+	  || echo "could not install chromium: the browser test is skipped outside CI"; }
 
 compare: $(STAMP) ## float vs fixed-point table on the held-out test split (reports/compare.json + .png)
 	$(HWCAE) compare --data synth --float models/float.pt --qat models/qat-w16a16.pt models/qat-w8a8.pt models/qat-w6a8.pt models/qat-w4a8.pt models/qat-hw-tiny.pt --json reports/compare.json

@@ -1,0 +1,183 @@
+"""``hwcae report``: every claim of the seed paper measured on held-out data, as one HTML page.
+
+Numbers go to ``report.json`` (everything the page shows), figures to PNGs beside ``index.html``.
+On the built-in data the CAE is scored on the second half of the ``test`` split (recordings of the
+training settings, never trained on) and of the ``unseen`` split (settings never used in training);
+baselines are fitted on the first half. With ``--data`` the same halves of the user's spikes.
+"""
+from __future__ import annotations
+
+import datetime
+import glob
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwcae.evaluate import plots, rd as rdmod, robustness as robmod
+from hwcae.evaluate.sorting import sorting_accuracy
+from hwcae.fileio import write_text_atomic
+from hwcae.spikes.spikeset import SpikeSet
+
+
+@dataclass
+class Inputs:
+    data: list[str] = field(default_factory=lambda: ["synth:test", "synth:unseen"])
+    float_checkpoint: str = "models/float.pt"
+    rd_checkpoints: list[str] = field(default_factory=lambda: sorted(glob.glob("models/rd/*.pt")))
+    qat_checkpoints: list[str] = field(default_factory=lambda: sorted(glob.glob("models/qat-*.pt")))
+    default_design: str = "models/qat-w8a8.pt"
+    quick: bool = False
+    progress: bool = True
+
+    @property
+    def max_score(self) -> int:
+        return 1500 if self.quick else 12000
+
+    @property
+    def max_robust(self) -> int:
+        return 600 if self.quick else 3000
+
+
+def _codecs(paths: list[str]) -> dict:
+    from hwcae.codec.codec import Codec
+    from hwcae.model.checkpoint import load_checkpoint
+
+    return {Path(p).stem: Codec(load_checkpoint(p)) for p in paths}
+
+
+def _split(data: SpikeSet, n: int) -> tuple[SpikeSet, SpikeSet]:
+    fit, score = data.halves()
+    if len(score) > n:  # an even spread over the scored recordings
+        score = score.subset(np.linspace(0, len(score) - 1, n).astype(int))
+    return fit, score
+
+
+def _fs_breakdown(codec, pca, score: SpikeSet) -> list[dict]:
+    fs = np.broadcast_to(np.asarray(score.fs if score.fs is not None else np.nan, float), (len(score),))
+    out = []
+    for f in np.unique(fs):
+        sub = score.subset(np.flatnonzero(fs == f))
+        cae = rdmod.sndr_mean(sub, codec.decode(codec.encode(sub.spikes)))
+        out.append({"fs_hz": float(f), "spikes": len(sub), "cae_db": cae, "pca_db": rdmod.sndr_mean(sub, pca.roundtrip(sub.spikes))})
+    return out
+
+
+def _sorting(codecs: dict, fit: SpikeSet, score: SpikeSet) -> dict | None:
+    if score.labels is None:
+        return None
+    acc = {"original_accuracy": sorting_accuracy(score.spikes, score.labels, score.recording), "cae": [], "pca": []}
+    for name, c in codecs.items():
+        if c.payload["kind"] != "float":
+            continue
+        rec = c.decode(c.encode(score.spikes))
+        b = c.arch.bits_per_spike_fixed
+        acc["cae"].append({"name": name, "cr_fixed": 4096 / b, "accuracy": sorting_accuracy(rec, score.labels, score.recording)})
+        p = rdmod.baseline_at("pca", b).fit(fit.spikes)
+        acc["pca"].append({"cr_fixed": 4096 / p.bits_per_spike,
+                           "accuracy": sorting_accuracy(p.roundtrip(score.spikes), score.labels, score.recording)})
+    for k in ("cae", "pca"):
+        acc[k].sort(key=lambda p: p["cr_fixed"])
+    return acc
+
+
+def _examples(codec, pca, score: SpikeSet, n_units: int = 5) -> dict:
+    rec_ids = score.recording if score.recording is not None else np.zeros(len(score), int)
+    first = rec_ids == rec_ids[0]
+    labels = score.labels if score.labels is not None else np.zeros(len(score), int)
+    units, counts = np.unique(labels[first], return_counts=True)
+    out = []
+    for u in units[np.argsort(-counts)][:n_units]:
+        i = int(np.flatnonzero(first & (labels == u))[0])
+        x = score.spikes[i:i + 1]
+        clean = None if score.clean is None else score.clean[i].tolist()
+        out.append({"label": int(u), "noisy": x[0].tolist(), "clean": clean,
+                    "cae": codec.decode(codec.encode(x))[0].tolist(), "pca": pca.roundtrip(x)[0].tolist(),
+                    "offset_uv": float(1.2 * np.abs(x).max())})
+    return {"units": out}
+
+
+def _statements(rd: dict, sort: dict | None) -> list[str]:
+    lines = []
+    for b in rdmod.BASELINES:
+        wins = [(v["cr_fixed"], v[b]) for v in rdmod.verdicts(rd) if v[b] is not None]
+        if not wins:
+            continue
+        beat = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d > 0) or "no rate"
+        lose = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d <= 0) or "no rate"
+        lines.append(f"CAE vs {b.upper()}: better at {beat}; not better at {lose}.")
+    v = rdmod.verdicts(rd)
+    at36 = [x for x in v if x["cr_fixed"] >= 36 and x["pca"] is not None]
+    ok2 = all(x["pca"] >= 2 for x in at36)
+    margins = ", ".join(f"{x['pca']:+.1f}" for x in at36)
+    lines.append(f"Issue target 'CAE >= PCA + 2 dB at every CR >= 36': {'holds' if ok2 and at36 else 'does not hold'}"
+                 + (f" (margins {margins} dB)" if at36 else ""))
+    if sort is not None and sort["cae"]:
+        near = min(sort["cae"], key=lambda p: abs(np.log(p["cr_fixed"] / 36.6)))
+        drop = 100 * (sort["original_accuracy"] - near["accuracy"])
+        lines.append(f"Sorting accuracy at CR {near['cr_fixed']:.0f}: {100 * near['accuracy']:.1f} % vs "
+                     f"{100 * sort['original_accuracy']:.1f} % on the original spikes ({drop:+.1f} points lost; "
+                     f"target within 5: {'holds' if drop <= 5 else 'does not hold'}).")
+    return lines
+
+
+def build(inp: Inputs, out_dir: str | Path) -> dict:
+    from hwcae.spikes.sources import load_data
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    codecs = _codecs([inp.float_checkpoint] + inp.rd_checkpoints + [p for p in [inp.default_design] if p])
+    default = codecs[Path(inp.float_checkpoint).stem]
+    result = {"generated": datetime.datetime.now().isoformat(timespec="seconds"), "quick": inp.quick,
+              "checkpoints": {n: c.payload["content_hash"] for n, c in codecs.items()}, "data": {}}
+    rd_by, figs = {}, {}
+    for spec in inp.data:
+        data, desc = load_data(spec)
+        fit, score = _split(data, inp.max_score)
+        d = {"source": desc["source"], "fit_spikes": len(fit), "scored_spikes": len(score),
+             "reference": "clean twin" if score.clean is not None else "input"}
+        d["rd"] = rdmod.sweep(codecs, fit, score, progress=inp.progress)
+        pca = rdmod.baseline_at("pca", default.arch.bits_per_spike_fixed).fit(fit.spikes)
+        d["statements"] = _statements(d["rd"], None)
+        d["per_sampling_rate"] = _fs_breakdown(default, pca, score)
+        if spec == inp.data[0]:
+            rob_set = score.subset(np.linspace(0, len(score) - 1, min(len(score), inp.max_robust)).astype(int))
+            methods = {"CAE": lambda x: default.decode(default.encode(x)), "PCA": pca.roundtrip}
+            d["robustness"] = robmod.run(methods, rob_set, progress=inp.progress)
+            d["sorting"] = _sorting(codecs, fit, score)
+            d["statements"] = _statements(d["rd"], d["sorting"])
+            d["examples"] = _examples(default, pca, score)
+            d["float_vs_fixed"] = [{"name": n, "bits_per_spike": c.arch.bits_per_spike_fixed,
+                                    "sndr_db_mean": rdmod.sndr_mean(score, c.decode(c.encode(score.spikes)))}
+                                   for n, c in [("float", default)] + list(_codecs(inp.qat_checkpoints).items())]
+            idx = default.encode(score.spikes)
+            d["codebook_counts"] = np.bincount(idx.ravel(), minlength=default.arch.vq.codebook_size).tolist()
+            figs["robustness"] = plots.robustness(d["robustness"], out_dir / "robustness.png")
+            if d["sorting"]:
+                figs["sorting"] = plots.sorting(d["sorting"], out_dir / "sorting.png")
+            figs["examples"] = plots.examples(d["examples"], out_dir / "examples.png")
+            figs["float_vs_fixed"] = plots.float_vs_fixed(d["float_vs_fixed"], out_dir / "float_vs_fixed.png")
+            figs["codebook"] = plots.codebook_usage(d["codebook_counts"], out_dir / "codebook.png")
+        rd_by[f"{desc['source']} ({len(score):,} held-out spikes)"] = d["rd"]
+        result["data"][spec] = d
+    figs["rd"] = plots.rd_curves(rd_by, out_dir / "rd.png")
+    result["cost"] = _cost(inp.default_design)
+    result["figures"] = figs
+    write_text_atomic(out_dir / "report.json", json.dumps(result, indent=1, default=float))
+    from hwcae.evaluate.report_html import render
+
+    write_text_atomic(out_dir / "index.html", render(result))
+    return result
+
+
+def _cost(path: str | None) -> dict | None:
+    if not path or not Path(path).exists():
+        return None
+    from hwcae.cost.estimate import Budget
+    from hwcae.cost.report import cost_for_checkpoint, summary_lines
+
+    r = cost_for_checkpoint(path, "65nm", Budget())
+    return {"summary": summary_lines(r), "power_per_channel_uw": r["power_per_channel_uw"],
+            "energy_per_spike_pj": r["energy_per_spike_pj"], "channel_capacity": r["channel_capacity"],
+            "area_mm2": r["area_mm2"], "design": r["design"], "tech": r["tech"]}

@@ -1,0 +1,104 @@
+"""The report's HTML page: figures with captions saying what was measured on what data, the
+statements derived from the numbers, and small tables. Plain HTML, no external assets."""
+from __future__ import annotations
+
+import html
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222;padding:0 1em}
+figure{margin:1.5em 0}figcaption{font-size:.9em;color:#444;max-width:1000px}img{max-width:100%}
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th{background:#f3f3f3}li{margin:.3em 0}.small{font-size:.85em;color:#555}"""
+
+# marks each image loaded or broken; a headless browser test reads the verdict from #img-status
+SCRIPT = """<script>
+window.addEventListener('load', function () {
+  var imgs = Array.from(document.images), ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; });
+  document.getElementById('img-status').textContent = 'images loaded: ' + ok.length + '/' + imgs.length;
+});
+</script>"""
+
+
+def _e(x) -> str:
+    return html.escape(str(x))
+
+
+def _fig(name: str | None, caption: str) -> str:
+    if not name:
+        return ""
+    return f'<figure><img src="{_e(name)}" alt="{_e(caption[:80])}"><figcaption>{_e(caption)}</figcaption></figure>'
+
+
+def _table(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h, _, _ in cols)
+    body = ""
+    for r in rows:
+        cells = []
+        for _, key, fmt in cols:
+            v = r.get(key)
+            cells.append("<td>-</td>" if v is None else f"<td>{_e(format(v, fmt) if fmt else v)}</td>")
+        body += "<tr>" + "".join(cells) + "</tr>"
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render(r: dict) -> str:
+    figs = r["figures"]
+    specs = list(r["data"])
+    main = r["data"][specs[0]]
+    parts = [f"<h1>hwcae report</h1><p class='small'>generated {_e(r['generated'])}"
+             f"{' (--quick: subsampled, for a smoke test)' if r['quick'] else ''}; checkpoints "
+             + ", ".join(f"{_e(k)} {_e(v)}" for k, v in r["checkpoints"].items()) + "</p>",
+             "<p id='img-status'>images: not checked (JavaScript off)</p>"]
+    parts.append("<h2>Where the CAE wins and where it does not</h2>")
+    for spec in specs:
+        d = r["data"][spec]
+        parts.append(f"<h3>{_e(d['source'])}</h3><ul>" + "".join(f"<li>{_e(s)}</li>" for s in d["statements"]) + "</ul>")
+    srcs = "; ".join(f"{r['data'][s]['source']}: {r['data'][s]['scored_spikes']:,} spikes scored, baselines fitted on "
+                     f"{r['data'][s]['fit_spikes']:,} spikes of other recordings" for s in specs)
+    parts.append("<h2>Rate-distortion</h2>" + _fig(figs.get("rd"), (
+        "Mean SNDR (dB) of each method against the "
+        f"{main['reference']} vs compression ratio (4096 raw bits over fixed-length bits per spike). CAE points are "
+        "the committed checkpoints (models/float.pt and models/rd/*.pt, one model per rate); PCA/CS spend the same "
+        "bits in 8-bit (or narrower) coefficients/measurements; DWT needs 16 bits per coefficient. The star is the "
+        f"default fixed-point design (bit-accurate reference encoder). Data: {srcs}.")))
+    for spec in specs:
+        d = r["data"][spec]
+        rows = [{**p, "method": f"CAE {p['name']}"} for p in d["rd"]["cae"]]
+        for b in ("pca", "dwt", "cs"):
+            rows += [{**p, "method": b.upper()} for p in d["rd"][b]]
+        parts.append(f"<h3>{_e(d['source'])}</h3>" + _table(rows, [
+            ("method", "method", ""), ("bits/spike", "bits_per_spike", ".0f"), ("CR fixed", "cr_fixed", ".1f"),
+            ("CR bytes (container)", "cr_bytes", ".1f"), ("SNDR dB", "sndr_db_mean", ".2f")]))
+    rob = main.get("robustness")
+    if rob:
+        parts.append("<h2>Robustness</h2>" + _fig(figs.get("robustness"), (
+            f"Mean SNDR vs the {main['reference']} of the default CAE and PCA at the same bits, on "
+            f"{main['source']} spikes perturbed after fitting: shifted by +-1..8 samples, scaled in amplitude, "
+            "stretched in width around the peak (input and reference alike), and with white noise added to the input.")))
+    fs_rows = [{**x, "data": r["data"][s]["source"]} for s in specs for x in r["data"][s]["per_sampling_rate"]]
+    parts.append("<h3>By sampling rate</h3><p class='small'>The unseen split's 20 and 40 kHz were never trained on.</p>"
+                 + _table(fs_rows, [("data", "data", ""), ("fs Hz", "fs_hz", ".0f"), ("spikes", "spikes", ","),
+                                    ("CAE dB", "cae_db", ".2f"), ("PCA dB", "pca_db", ".2f")]))
+    if main.get("sorting"):
+        s = main["sorting"]
+        parts.append("<h2>Spike-sorting impact</h2>" + _fig(figs.get("sorting"), (
+            "Accuracy of the same sorter (6 principal components + Gaussian mixture, one recording at a time, "
+            "clusters matched to ground-truth units one-to-one) on original spikes and on reconstructions at each "
+            f"CR, {main['source']} held-out spikes. Original spikes: {100 * s['original_accuracy']:.1f} %.")))
+    parts.append("<h2>Float vs fixed point</h2>" + _fig(figs.get("float_vs_fixed"), (
+        f"Mean SNDR of the float default and each fixed-point design (bit-accurate reference encoder, float decoder) "
+        f"on the same {main['scored_spikes']:,} {main['source']} spikes.")) + _table(main.get("float_vs_fixed", []), [
+        ("model", "name", ""), ("bits/spike", "bits_per_spike", ".0f"), ("SNDR dB", "sndr_db_mean", ".3f")]))
+    parts.append("<h2>Examples</h2>" + _fig(figs.get("examples"), (
+        f"One spike of each of the most active units of the first scored recording of {main['source']}: the four "
+        "channels stacked (best channel on top); grey input, black clean twin, blue CAE, orange dashed PCA.")))
+    parts.append("<h2>Codebook usage</h2>" + _fig(figs.get("codebook"), (
+        f"Share of all indices taken by each codeword of the default model on {main['scored_spikes']:,} held-out "
+        f"{main['source']} spikes, sorted; {sum(c > 0 for c in main.get('codebook_counts', []))} of "
+        f"{len(main.get('codebook_counts', []))} codewords used.")))
+    if r.get("cost"):
+        c = r["cost"]
+        parts.append(f"<h2>Cost ({_e(c['design'])}, {_e(c['tech'])})</h2><ul>"
+                     + "".join(f"<li>{_e(x)}</li>" for x in c["summary"]) + "</ul><p class='small'>From "
+                     "`hwcae cost` (an estimate from published per-operation energies; see reports/power).</p>")
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>hwcae report</title>"
+            f"<style>{CSS}</style></head><body>" + "\n".join(parts) + SCRIPT + "</body></html>")

@@ -1,0 +1,84 @@
+"""The report on tiny models: every number in report.json, every figure on the page, and the page
+opened in headless Chromium with every image loaded (skipped only outside CI when Chromium is absent)."""
+import html
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from hwcae.baselines.cs import CSCodec, wavelet_synthesis
+from hwcae.evaluate.robustness import shift, stretch
+from hwcae.evaluate.sorting import matched_accuracy
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def report(tiny_npz, tiny_checkpoint, tiny_qat, tmp_path_factory):
+    from hwcae.evaluate.report import Inputs, build
+
+    out = tmp_path_factory.mktemp("report")
+    inp = Inputs(data=[str(tiny_npz)], float_checkpoint=str(tiny_checkpoint), rd_checkpoints=[],
+                 qat_checkpoints=[str(tiny_qat)], default_design=str(tiny_qat), quick=True, progress=False)
+    return build(inp, out), out
+
+
+def test_report_json_holds_what_the_page_shows(report):
+    r, out = report
+    saved = json.loads((out / "report.json").read_text())
+    d = next(iter(saved["data"].values()))
+    assert {"rd", "robustness", "sorting", "float_vs_fixed", "codebook_counts", "statements"} <= set(d)
+    assert {p["kind"] for p in d["rd"]["cae"]} == {"float", "qat"}
+    assert len(d["rd"]["pca"]) == len(d["rd"]["cs"]) == 1  # one float CAE rate -> one baseline point each
+    assert d["robustness"]["shift_samples"]["x"][0] == -8 and len(d["robustness"]["shift_samples"]["CAE"]) == 9
+    assert 0 < d["sorting"]["original_accuracy"] <= 1
+    page = (out / "index.html").read_text()
+    for name in saved["figures"].values():
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f'src="{name}"' in page
+    for s in d["statements"]:
+        assert html.escape(s) in page
+
+
+def test_page_opens_in_headless_chromium(report, tmp_path):
+    _, out = report
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (see .ci/run and the Makefile's test target)")
+        pytest.skip("chromium not installed (make test installs it where apt-get is available)")
+    url = (out / "index.html").as_uri()
+    dom = subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'a'}", "--virtual-time-budget=5000",
+                          "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    n_img = dom.count("<img ")
+    assert n_img >= 5 and f"images loaded: {n_img}/{n_img}" in dom, dom[-400:]
+    shot = out / "screenshot.png"
+    subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'b'}", "--window-size=1280,3000",
+                    f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000
+
+
+def test_cs_wavelet_basis_and_exact_recovery_of_sparse_signals():
+    w = wavelet_synthesis()
+    np.testing.assert_allclose(w @ w.T, np.eye(64), atol=1e-9)
+    rng = np.random.default_rng(0)
+    codec = CSCodec(m=96, coef_bits=16, sparsity=4)
+    s = np.zeros((20, 256))
+    for row in s:
+        row[rng.choice(256, 4, replace=False)] = rng.normal(0, 50, 4)
+    codec.fit(np.zeros((2, 4, 64)))  # builds the basis
+    x = (s @ codec.psi.T).reshape(20, 4, 64).astype(np.float32)
+    codec.fit(x)  # the measurement quantiser's range
+    err = np.abs(codec.roundtrip(x) - x).max() / np.abs(x).max()
+    assert err < 0.01, err  # 4-sparse in the basis, 96 measurements of 16 bits: recovered
+
+
+def test_perturbations_and_matching():
+    x = np.arange(64, dtype=np.float32)[None, None, :]
+    assert shift(x, 3)[0, 0, 10] == 7 and shift(x, -3)[0, 0, 10] == 13 and shift(x, 3)[0, 0, 0] == 0
+    np.testing.assert_allclose(stretch(x, 1.0), x)
+    assert stretch(x, 2.0)[0, 0, 24 + 10] == pytest.approx(24 + 5)  # twice as wide around the peak sample
+    assert matched_accuracy(np.array([0, 0, 1, 1, 2]), np.array([5, 5, 7, 7, 7])) == pytest.approx(0.8)
