@@ -60,12 +60,16 @@ def evaluate_loss(model: CAE, x: torch.Tensor, y: torch.Tensor, batch: int = 102
 @torch.no_grad()
 def index_statistics(model, x: torch.Tensor, k: int, batch: int = 2048) -> dict:
     """Codeword statistics on training data for the entropy coders: (L, K) usage counts per
-    latent position and (L-1, K, K) counts of consecutive pairs."""
+    latent position and (L-1, K, K) counts of consecutive pairs. The pair table is left out (None:
+    position-only coding) above 2^20 cells, where it would outgrow the checkpoint and be too sparse
+    to help (a 512-word codebook: 3.9 M cells for ~1 M training pairs)."""
     from hwcae.codec.entropy import transition_counts
 
     model.eval()
     idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
     counts = np.stack([np.bincount(idx[:, p], minlength=k) for p in range(idx.shape[1])])
+    if (idx.shape[1] - 1) * k * k > 2**20:
+        return {"index_counts": torch.from_numpy(counts), "index_transitions": None}
     pairs = np.minimum(transition_counts(idx, k), np.iinfo(np.int16).max).astype(np.int16)  # saturated: storage
     return {"index_counts": torch.from_numpy(counts), "index_transitions": torch.from_numpy(pairs)}
 
