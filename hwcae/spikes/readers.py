@@ -131,10 +131,15 @@ def read_geometry(path: str | os.PathLike, n_channels: int) -> np.ndarray:
 
 
 def recording_positions(rec) -> np.ndarray:
-    """Contact positions (um); a recording without a probe is taken as a line at 20 um pitch."""
+    """Contact positions (um); a recording without a probe is taken as a line at 20 um pitch, with a
+    warning: the 4 channels cut per spike are then only right if the file's channel order is spatial."""
     try:
         return np.asarray(rec.get_channel_locations(), np.float64)
     except Exception:
+        import sys
+
+        print("hwcae: warning: the recording has no probe geometry; channels are taken as a line at 20 um "
+              "(give --geometry for the real layout)", file=sys.stderr)
         n = rec.get_num_channels()
         return np.stack([np.zeros(n), 20.0 * np.arange(n)], axis=1)
 
