@@ -34,7 +34,7 @@ def make_recording(folder: Path, channels: int, duration_s: float, fs_hz: float 
             "bytes": (folder / "rec.bin").stat().st_size, "write_s": time.perf_counter() - t}
 
 
-def read_baseline(folder: Path, desc: dict, chunk_s: float = 10.0) -> float:
+def read_baseline(folder: Path, desc: dict, chunk_s: float = 1.0) -> float:
     """x real time of only reading the raw file through SpikeInterface, chunk by chunk (the floor)."""
     from hwcae.spikes.readers import open_recording, traces_uv
 
@@ -46,8 +46,9 @@ def read_baseline(folder: Path, desc: dict, chunk_s: float = 10.0) -> float:
     return desc["duration_s"] / (time.perf_counter() - t)
 
 
-def compress(folder: Path, desc: dict, checkpoint: str, jobs: int = 2, chunk_s: float = 10.0) -> dict:
-    """Run ``hwcae compress`` on the recording in a fresh process; returns its --json figures."""
+def compress(folder: Path, desc: dict, checkpoint: str, jobs: int = 2, chunk_s: float = 1.0) -> dict:
+    """Run ``hwcae compress`` on the recording in a fresh process (the CLI's default 1 s chunks);
+    returns its --json figures."""
     out = folder / "result.json"
     cmd = [sys.executable, "-m", "hwcae", "compress", str(folder / "rec.bin"), str(folder / "out.hwc"),
            "--checkpoint", checkpoint, "--fs", str(desc["fs_hz"]), "--channels", str(desc["channels"]),
