@@ -22,11 +22,24 @@ def _save(fig, path: Path) -> str:
     return path.name
 
 
+def _cr_axis(ax) -> None:
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator([20, 50, 100, 200, 500]))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def rd_curves(rd_by_data: dict, path: Path) -> str:
     fig, axes = plt.subplots(1, len(rd_by_data), figsize=(6 * len(rd_by_data), 4.2), squeeze=False)
     for ax, (label, rd) in zip(axes[0], rd_by_data.items()):
         flt = [p for p in rd["cae"] if p["kind"] == "float"]
-        ax.plot([p["cr_fixed"] for p in flt], [p["sndr_db_mean"] for p in flt], label="CAE (float)", **STYLE["cae"])
+        for fam, style in (("latent vectors", "-"), ("codebook size", ":")):
+            pts = [p for p in flt if p.get("family") in (fam, "both")]
+            if len(pts) > 1 or fam == "latent vectors":
+                ax.plot([p["cr_fixed"] for p in pts], [p["sndr_db_mean"] for p in pts], label=f"CAE, {fam} varied",
+                        **{**STYLE["cae"], "ls": style})
         fx = [p for p in rd["cae"] if p["kind"] == "qat"]
         if fx:
             ax.plot([p["cr_fixed"] for p in fx], [p["sndr_db_mean"] for p in fx], label="CAE (fixed point)",
@@ -34,7 +47,7 @@ def rd_curves(rd_by_data: dict, path: Path) -> str:
         for b in ("pca", "dwt", "cs"):
             if rd[b]:
                 ax.plot([p["cr_fixed"] for p in rd[b]], [p["sndr_db_mean"] for p in rd[b]], label=b.upper(), **STYLE[b])
-        ax.set_xscale("log")
+        _cr_axis(ax)
         ax.set_xlabel("compression ratio (fixed-length bits)")
         ax.set_ylabel("SNDR (dB, mean)")
         ax.set_title(label)
@@ -60,11 +73,11 @@ def robustness(rob: dict, path: Path) -> str:
 def sorting(sort: dict, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in ("cae", "pca"):
-        pts = sort.get(name, [])
+        pts = [p for p in sort.get(name, []) if p.get("family", "both") in ("latent vectors", "both")]
         if pts:
             ax.plot([p["cr_fixed"] for p in pts], [100 * p["accuracy"] for p in pts], label=name.upper(), **STYLE[name])
     ax.axhline(100 * sort["original_accuracy"], color="k", ls="--", label="original spikes")
-    ax.set_xscale("log")
+    _cr_axis(ax)
     ax.set_xlabel("compression ratio")
     ax.set_ylabel("sorting accuracy (%)")
     ax.grid(alpha=0.3, which="both")

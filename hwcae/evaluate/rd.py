@@ -44,6 +44,13 @@ def baseline_at(name: str, bits: float):
     raise ValueError(name)
 
 
+def family(arch) -> str:
+    """Which sweep a model belongs to: the default (both), fewer latent vectors, or another codebook size."""
+    if arch.vq.codebook_size != 128:
+        return "codebook size"
+    return "both" if arch.indices_per_spike == 16 else "latent vectors"
+
+
 def cae_point(name: str, codec, score: SpikeSet) -> dict:
     """One CAE point: fixed-length and real container rates, SNDR; ``codec`` is a :class:`Codec`."""
     from hwcae.codec.codec import cr_bytes
@@ -51,7 +58,7 @@ def cae_point(name: str, codec, score: SpikeSet) -> dict:
     idx = codec.encode(score.spikes)
     rec = codec.decode(idx)
     bits = codec.arch.bits_per_spike_fixed
-    return {"name": name, "kind": codec.payload["kind"], "bits_per_spike": bits,
+    return {"name": name, "kind": codec.payload["kind"], "family": family(codec.arch), "bits_per_spike": bits,
             "cr_fixed": RAW_BITS_PER_SPIKE / bits, "cr_bytes": cr_bytes(len(idx), len(codec.pack(idx))),
             "sndr_db_mean": sndr_mean(score, rec)}
 

@@ -73,9 +73,11 @@ def _sorting(codecs: dict, fit: SpikeSet, score: SpikeSet) -> dict | None:
             continue
         rec = c.decode(c.encode(score.spikes))
         b = c.arch.bits_per_spike_fixed
-        acc["cae"].append({"name": name, "cr_fixed": 4096 / b, "accuracy": sorting_accuracy(rec, score.labels, score.recording)})
+        fam = rdmod.family(c.arch)
+        acc["cae"].append({"name": name, "cr_fixed": 4096 / b, "family": fam,
+                           "accuracy": sorting_accuracy(rec, score.labels, score.recording)})
         p = rdmod.baseline_at("pca", b).fit(fit.spikes)
-        acc["pca"].append({"cr_fixed": 4096 / p.bits_per_spike,
+        acc["pca"].append({"cr_fixed": 4096 / p.bits_per_spike, "family": fam,
                            "accuracy": sorting_accuracy(p.roundtrip(score.spikes), score.labels, score.recording)})
     for k in ("cae", "pca"):
         acc[k].sort(key=lambda p: p["cr_fixed"])
@@ -117,7 +119,7 @@ def _statements(rd: dict, sort: dict | None) -> list[str]:
         near = min(sort["cae"], key=lambda p: abs(np.log(p["cr_fixed"] / 36.6)))
         drop = 100 * (sort["original_accuracy"] - near["accuracy"])
         lines.append(f"Sorting accuracy at CR {near['cr_fixed']:.0f}: {100 * near['accuracy']:.1f} % vs "
-                     f"{100 * sort['original_accuracy']:.1f} % on the original spikes ({drop:+.1f} points lost; "
+                     f"{100 * sort['original_accuracy']:.1f} % on the original spikes ({drop:.1f} points lost; "
                      f"target within 5: {'holds' if drop <= 5 else 'does not hold'}).")
     return lines
 

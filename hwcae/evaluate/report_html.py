@@ -57,7 +57,8 @@ def render(r: dict) -> str:
     parts.append("<h2>Rate-distortion</h2>" + _fig(figs.get("rd"), (
         "Mean SNDR (dB) of each method against the "
         f"{main['reference']} vs compression ratio (4096 raw bits over fixed-length bits per spike). CAE points are "
-        "the committed checkpoints (models/float.pt and models/rd/*.pt, one model per rate); PCA/CS spend the same "
+        "the committed checkpoints (models/float.pt and models/rd/*.pt, one model per rate; solid line: fewer latent "
+        "vectors, dotted: other codebook sizes, both through the default); PCA/CS spend the same "
         "bits in 8-bit (or narrower) coefficients/measurements; DWT needs 16 bits per coefficient. The star is the "
         f"default fixed-point design (bit-accurate reference encoder). Data: {srcs}.")))
     for spec in specs:
@@ -83,7 +84,7 @@ def render(r: dict) -> str:
         parts.append("<h2>Spike-sorting impact</h2>" + _fig(figs.get("sorting"), (
             "Accuracy of the same sorter (6 principal components + Gaussian mixture, one recording at a time, "
             "clusters matched to ground-truth units one-to-one) on original spikes and on reconstructions at each "
-            f"CR, {main['source']} held-out spikes. Original spikes: {100 * s['original_accuracy']:.1f} %.")))
+            f"CR (the models with fewer latent vectors), {main['source']} held-out spikes. Original spikes: {100 * s['original_accuracy']:.1f} %.")))
     parts.append("<h2>Float vs fixed point</h2>" + _fig(figs.get("float_vs_fixed"), (
         f"Mean SNDR of the float default and each fixed-point design (bit-accurate reference encoder, float decoder) "
         f"on the same {main['scored_spikes']:,} {main['source']} spikes.")) + _table(main.get("float_vs_fixed", []), [
