@@ -27,7 +27,8 @@ def detect_peaks(traces: np.ndarray, fs_hz: float, positions_um: np.ndarray, *, 
     # spatial: the minimum over neighbours within radius
     d = np.linalg.norm(positions_um[:, None, :] - positions_um[None, :, :], axis=2)
     neigh = d <= radius_um
-    frames, chans = np.nonzero((traces <= -threshold * noise) & (traces == tmin))
+    live = noise > 0  # a flat (dead or unconnected) channel has no noise and no spikes
+    frames, chans = np.nonzero((traces <= -threshold * noise) & (traces == tmin) & live)
     if len(frames) == 0:
         return frames.astype(np.int64), chans.astype(np.int64)
     keep = np.ones(len(frames), bool)

@@ -82,6 +82,10 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
         if fmt == "binary":
             if not fs_hz or not channels:
                 raise HwcaeError("a raw binary recording needs --fs and --channels")
+            frame_bytes = channels * np.dtype(dtype).itemsize
+            if path.stat().st_size % frame_bytes:
+                raise HwcaeError(f"{path}: {path.stat().st_size:,} bytes is not a whole number of {channels}-channel "
+                                 f"{dtype} frames (truncated file, or wrong --channels / --dtype?)")
             rec = sc.read_binary(path, sampling_frequency=fs_hz, num_channels=channels, dtype=dtype,
                                  gain_to_uV=gain_uv, offset_to_uV=0.0)
         elif fmt == "spikeglx":
@@ -179,6 +183,8 @@ class ChunkPlan:
         """(snippets (N, 4, 64) uV, peak frames, best channels) of the chunk at ``start``."""
         lo, hi = max(0, start - self.margin), min(self.n_frames, start + self.step + self.margin)
         tr = traces_uv(self.rec, lo, hi)
+        if not np.all(np.isfinite(tr)):
+            raise HwcaeError(f"the recording has NaN or Inf samples between {lo / self.fs_hz:.3f} s and {hi / self.fs_hz:.3f} s")
         f, c = detect_peaks(tr, self.fs_hz, self.positions_um, threshold=self.threshold, noise_uv=self.noise_uv)
         own = (f + lo >= start) & (f + lo < start + self.step) & inside(f, len(tr))
         f, c = f[own], c[own]

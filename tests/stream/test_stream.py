@@ -83,3 +83,16 @@ def test_bad_scheduler_and_raw_without_fs(raw, tiny_qat, tmp_path, capsys):
                  "--channels", "16", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "Dask scheduler" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.hwc")) and not list(tmp_path.glob(".x*"))  # nothing half-written
+
+
+def test_bad_recordings_give_one_line_and_no_file(tiny_qat, tmp_path, capsys):
+    x = np.random.default_rng(0).normal(0, 10, (400_000, 4)).astype(np.float32)
+    x[350_000, 2] = np.nan  # beyond the 10 s noise window: found by the chunk that reads it
+    x.tofile(tmp_path / "nan.bin")
+    args = ["--checkpoint", str(tiny_qat), "--fs", "30000", "--channels", "4", "--no-filter"]
+    assert main(["compress", str(tmp_path / "nan.bin"), str(tmp_path / "a.hwc"), "--dtype", "float32", *args]) == 2
+    assert "NaN or Inf samples between 10.996 s and 12.004 s" in capsys.readouterr().err
+    (tmp_path / "short.bin").write_bytes(b"\0" * 1001)
+    assert main(["compress", str(tmp_path / "short.bin"), str(tmp_path / "b.hwc"), *args]) == 2
+    assert "not a whole number" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.hwc")) and not list(tmp_path.glob(".*"))
