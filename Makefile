@@ -59,6 +59,7 @@ report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd
 # The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium (report browser test)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
 	  (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
 	  || echo "could not install chromium: the browser test is skipped outside CI"; }
 
