@@ -27,10 +27,13 @@ def requantize(codes: np.ndarray, exp_from: int, fmt: dict, relu: bool = False) 
     Works on integer arrays and on float64 arrays of exact integers (returned as float64).
     """
     x = np.asarray(codes, np.float64)
-    if relu:
-        x = np.maximum(x, 0.0)
     shift = fmt["exp"] - exp_from
-    q = np.rint(x * 2.0**-shift)  # a power-of-two scaling is exact; rint rounds half to even
+    if relu:
+        q = np.maximum(x, 0.0)
+        q *= 2.0**-shift
+    else:
+        q = x * 2.0**-shift  # a power-of-two scaling is exact
+    np.rint(q, out=q)  # round half to even
     lo, hi = (-(2.0 ** (fmt["bits"] - 1)), 2.0 ** (fmt["bits"] - 1) - 1) if fmt["signed"] else (0.0, 2.0 ** fmt["bits"] - 1)
     if q.size == 0 or (q.min() >= lo and q.max() <= hi):
         sat = 0
@@ -42,10 +45,12 @@ def requantize(codes: np.ndarray, exp_from: int, fmt: dict, relu: bool = False) 
     return q, sat
 
 
-def _matmul_exact(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _matmul_exact(a: np.ndarray, w: np.ndarray, a_max: float | None = None) -> np.ndarray:
     """a (M, J) @ w (J, O) for integer-valued operands, exactly: every partial sum is bounded by
-    max|a| x max column sum |w|, and float32 / float64 hold every integer below 2^24 / 2^53."""
-    bound = float(np.abs(a).max(initial=0.0)) * float(np.abs(w).sum(axis=0).max(initial=0.0))
+    max|a| x max column sum |w|, and float32 / float64 hold every integer below 2^24 / 2^53.
+    ``a_max`` (max|a|) may be given when the caller knows it."""
+    a_max = float(np.abs(a).max(initial=0.0)) if a_max is None else a_max
+    bound = a_max * float(np.abs(w).sum(axis=0).max(initial=0.0))
     if bound < EXACT_FLOAT32:  # twice the BLAS speed of float64
         return (a.astype(np.float32) @ w.astype(np.float32)).astype(np.float64)
     if bound < EXACT_FLOAT64:
@@ -63,7 +68,8 @@ def conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         lo, hi = max(0, pad - j), min(length, length + pad - j)
         cols[:, lo:hi, j * c:(j + 1) * c] = x[:, lo + j - pad:hi + j - pad, :]
     wm = w.transpose(2, 1, 0).reshape(k * c, -1)  # row j*C + c matches the column order above
-    out = _matmul_exact(cols.reshape(n * length, k * c), wm)
+    x_max = float(max(x.max(initial=0.0), -x.min(initial=0.0)))  # im2col repeats x: same maximum
+    out = _matmul_exact(cols.reshape(n * length, k * c), wm, x_max)
     out += b  # |b| < 2^31 by the design's bias width: the sum stays exact
     return out.reshape(n, length, -1)
 
@@ -93,6 +99,8 @@ class ReferenceEncoder:
     def _conv(self, name: str, x: np.ndarray) -> np.ndarray:
         c = self.fp["convs"][name]
         acc = conv1d(x, c["w"], c["b"])
+        if self.accumulator_bits >= 53:  # conv1d already refused anything beyond 2^53
+            return acc
         peak = float(np.abs(acc).max(initial=0.0))
         if peak >= 2.0 ** (self.accumulator_bits - 1):
             raise HwcaeError(f"layer {name}: accumulator needs more than {self.accumulator_bits} bits")
@@ -149,7 +157,7 @@ class ReferenceEncoder:
             raise HwcaeError("codeword scores beyond 2^53: not representable in this reference model")
         return out
 
-    def encode(self, spikes_uv: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, spikes_uv: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
         lat, idx = [], []
         for i in range(0, len(spikes_uv), batch):
             x = self._input_codes(spikes_uv[i:i + batch]).transpose(0, 2, 1)
