@@ -51,12 +51,15 @@ def family(arch) -> str:
     return "both" if arch.indices_per_spike == 16 else "latent vectors"
 
 
-def cae_point(name: str, codec, score: SpikeSet) -> dict:
-    """One CAE point: fixed-length and real container rates, SNDR; ``codec`` is a :class:`Codec`."""
+def cae_point(name: str, codec, score: SpikeSet, keep: dict | None = None) -> dict:
+    """One CAE point: fixed-length and real container rates, SNDR; ``codec`` is a :class:`Codec`.
+    ``keep`` (optional) receives ``name -> (indices, reconstruction)`` for reuse."""
     from hwcae.codec.codec import cr_bytes
 
     idx = codec.encode(score.spikes)
     rec = codec.decode(idx)
+    if keep is not None:
+        keep[name] = (idx, rec)
     bits = codec.arch.bits_per_spike_fixed
     return {"name": name, "kind": codec.payload["kind"], "family": family(codec.arch), "bits_per_spike": bits,
             "cr_fixed": RAW_BITS_PER_SPIKE / bits, "cr_bytes": cr_bytes(len(idx), len(codec.pack(idx))),
@@ -76,13 +79,14 @@ def baseline_point(name: str, bits: float, fit: SpikeSet, score: SpikeSet) -> di
             "sndr_db_mean": sndr_mean(score, rec)}
 
 
-def sweep(codecs: dict, fit: SpikeSet, score: SpikeSet, progress: bool = False) -> dict:
-    """{"cae": [points], "pca"/"dwt"/"cs": [points at each CAE point's bits]}, sorted by rate."""
+def sweep(codecs: dict, fit: SpikeSet, score: SpikeSet, progress: bool = False, keep: dict | None = None) -> dict:
+    """{"cae": [points], "pca"/"dwt"/"cs": [points at each CAE point's bits]}, sorted by rate;
+    ``keep`` receives each model's (indices, reconstruction) of ``score``."""
     items = list(codecs.items())
     if progress:
         from tqdm import tqdm
         items = tqdm(items, desc="rate-distortion", unit="model")
-    cae = sorted((cae_point(n, c, score) for n, c in items), key=lambda p: p["bits_per_spike"])
+    cae = sorted((cae_point(n, c, score, keep) for n, c in items), key=lambda p: p["bits_per_spike"])
     out = {"cae": cae}
     for b in BASELINES:
         pts = [baseline_point(b, p["bits_per_spike"], fit, score) for p in cae if p["kind"] == "float"]

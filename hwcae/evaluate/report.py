@@ -64,18 +64,18 @@ def _fs_breakdown(codec, pca, score: SpikeSet) -> list[dict]:
     return out
 
 
-def _sorting(codecs: dict, fit: SpikeSet, score: SpikeSet) -> dict | None:
+def _sorting(codecs: dict, recons: dict, fit: SpikeSet, score: SpikeSet) -> dict | None:
+    """Sorting accuracy on originals and on each float CAE's (``recons``) and PCA's reconstructions."""
     if score.labels is None:
         return None
     acc = {"original_accuracy": sorting_accuracy(score.spikes, score.labels, score.recording), "cae": [], "pca": []}
     for name, c in codecs.items():
         if c.payload["kind"] != "float":
             continue
-        rec = c.decode(c.encode(score.spikes))
         b = c.arch.bits_per_spike_fixed
         fam = rdmod.family(c.arch)
         acc["cae"].append({"name": name, "cr_fixed": 4096 / b, "family": fam,
-                           "accuracy": sorting_accuracy(rec, score.labels, score.recording)})
+                           "accuracy": sorting_accuracy(recons[name][1], score.labels, score.recording)})
         p = rdmod.baseline_at("pca", b).fit(fit.spikes)
         acc["pca"].append({"cr_fixed": 4096 / p.bits_per_spike, "family": fam,
                            "accuracy": sorting_accuracy(p.roundtrip(score.spikes), score.labels, score.recording)})
@@ -129,8 +129,12 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    codecs = _codecs([inp.float_checkpoint] + inp.rd_checkpoints + [p for p in [inp.default_design] if p])
-    default = codecs[Path(inp.float_checkpoint).stem]
+    codecs = _codecs([inp.float_checkpoint] + inp.rd_checkpoints)
+    qat = _codecs(sorted(set(inp.qat_checkpoints) | ({inp.default_design} if inp.default_design else set())))
+    if inp.default_design:  # the default fixed-point design joins the rate-distortion sweep
+        codecs[Path(inp.default_design).stem] = qat[Path(inp.default_design).stem]
+    default_name = Path(inp.float_checkpoint).stem
+    default = codecs[default_name]
     result = {"generated": datetime.datetime.now().isoformat(timespec="seconds"), "quick": inp.quick,
               "checkpoints": {n: c.payload["content_hash"] for n, c in codecs.items()}, "data": {}}
     rd_by, figs = {}, {}
@@ -139,7 +143,8 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
         fit, score = _split(data, inp.max_score)
         d = {"source": desc["source"], "fit_spikes": len(fit), "scored_spikes": len(score),
              "reference": "clean twin" if score.clean is not None else "input"}
-        d["rd"] = rdmod.sweep(codecs, fit, score, progress=inp.progress)
+        recons: dict = {}
+        d["rd"] = rdmod.sweep(codecs, fit, score, progress=inp.progress, keep=recons)
         pca = rdmod.baseline_at("pca", default.arch.bits_per_spike_fixed).fit(fit.spikes)
         d["statements"] = _statements(d["rd"], None)
         d["per_sampling_rate"] = _fs_breakdown(default, pca, score)
@@ -147,13 +152,17 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
             rob_set = score.subset(np.linspace(0, len(score) - 1, min(len(score), inp.max_robust)).astype(int))
             methods = {"CAE": lambda x: default.decode(default.encode(x)), "PCA": pca.roundtrip}
             d["robustness"] = robmod.run(methods, rob_set, progress=inp.progress)
-            d["sorting"] = _sorting(codecs, fit, score)
+            d["sorting"] = _sorting(codecs, recons, fit, score)
             d["statements"] = _statements(d["rd"], d["sorting"])
             d["examples"] = _examples(default, pca, score)
-            d["float_vs_fixed"] = [{"name": n, "bits_per_spike": c.arch.bits_per_spike_fixed,
-                                    "sndr_db_mean": rdmod.sndr_mean(score, c.decode(c.encode(score.spikes)))}
-                                   for n, c in [("float", default)] + list(_codecs(inp.qat_checkpoints).items())]
-            idx = default.encode(score.spikes)
+            fixed = [(n, qat[n]) for n in (Path(p).stem for p in inp.qat_checkpoints)]
+            d["float_vs_fixed"] = [{"name": "float", "bits_per_spike": default.arch.bits_per_spike_fixed,
+                                    "sndr_db_mean": rdmod.sndr_mean(score, recons[default_name][1])}]
+            d["float_vs_fixed"] += [{"name": n, "bits_per_spike": c.arch.bits_per_spike_fixed,
+                                     "sndr_db_mean": rdmod.sndr_mean(score, recons[n][1] if n in recons
+                                                                     else c.decode(c.encode(score.spikes)))}
+                                    for n, c in fixed]
+            idx = recons[default_name][0]
             d["codebook_counts"] = np.bincount(idx.ravel(), minlength=default.arch.vq.codebook_size).tolist()
             figs["robustness"] = plots.robustness(d["robustness"], out_dir / "robustness.png")
             if d["sorting"]:
