@@ -72,8 +72,8 @@ def _dask(plan, fp, starts, address: str) -> Iterator:
     try:
         window = 2 * max(1, sum(client.nthreads().values()))
         plan_f, fp_f = client.scatter(plan, broadcast=True), client.scatter(fp, broadcast=True)
-        pending, it = [], iter(starts)
-        for s in it:  # keep `window` chunks in flight, collect them in recording order
+        pending = []
+        for s in starts:  # keep `window` chunks in flight, collect them in recording order
             pending.append(client.submit(encode_chunk, plan_f, fp_f, s, pure=False))
             if len(pending) >= window:
                 yield pending.pop(0).result()
