@@ -22,8 +22,7 @@ def add_recording_args(p) -> None:
 
 def plan_from_args(args, path):
     """Open ``path`` as the options say and plan its chunks (:class:`~hwcae.spikes.readers.ChunkPlan`)."""
-    from hwcae.spikes.readers import open_recording, plan_chunks
-    from hwcae.stream.compress import guess_format
+    from hwcae.spikes.readers import guess_format, open_recording, plan_chunks
 
     fmt = guess_format(path) if args.format == "auto" else args.format
     rec = open_recording(path, fmt, fs_hz=args.fs, channels=args.channels, dtype=args.dtype, gain_uv=args.gain_uv,

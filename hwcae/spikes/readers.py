@@ -64,6 +64,20 @@ def _first_cell(x):
     return x
 
 
+def guess_format(path: str | os.PathLike) -> str:
+    """Recording format from the path: a folder with SpikeGLX ``.meta`` files -> ``spikeglx``, with an
+    Open Ephys ``structure.oebin`` / ``settings.xml`` -> ``openephys``, any other folder -> ``si`` (saved
+    by SpikeInterface); ``.nwb`` -> ``nwb``; any other file -> ``binary`` (raw samples)."""
+    p = Path(path)
+    if p.is_dir():
+        if any(p.glob("*.meta")):
+            return "spikeglx"
+        if any(p.glob("**/structure.oebin")) or any(p.glob("**/settings.xml")):
+            return "openephys"
+        return "si"
+    return "nwb" if p.suffix == ".nwb" else "binary"
+
+
 def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = None,
                    channels: int | None = None, dtype: str = "int16", gain_uv: float = 1.0,
                    geometry: str | os.PathLike | None = None):

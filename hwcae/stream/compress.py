@@ -14,7 +14,6 @@ import resource
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -151,17 +150,3 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
     rss_mb = (own_kb + sum(worker_rss_kb.values())) / 1024.0
     return StreamResult(n, size, plan.n_frames / plan.fs_hz, wall, int(plan.table.shape[0]), rss_mb,
                         [round(v / 1024.0, 1) for v in worker_rss_kb.values()])
-
-
-def guess_format(path: str | os.PathLike) -> str:
-    """Recording format from the path: a folder with SpikeGLX ``.meta`` files -> ``spikeglx``, with an
-    Open Ephys ``structure.oebin`` / ``settings.xml`` -> ``openephys``, any other folder -> ``si`` (saved
-    by SpikeInterface); ``.nwb`` -> ``nwb``; any other file -> ``binary`` (raw samples)."""
-    p = Path(path)
-    if p.is_dir():
-        if any(p.glob("*.meta")):
-            return "spikeglx"
-        if any(p.glob("**/structure.oebin")) or any(p.glob("**/settings.xml")):
-            return "openephys"
-        return "si"
-    return "nwb" if p.suffix == ".nwb" else "binary"
