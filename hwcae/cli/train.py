@@ -14,17 +14,22 @@ def add_parser(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=None, help="override the config's epoch count")
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: all cores); results are reproducible for a given count")
     return p
 
 
 def run(args) -> int:
     import torch
 
+    from hwcae.errors import HwcaeError
     from hwcae.model.config import load_arch
     from hwcae.model.train import train
     from hwcae.spikes.sources import load_data
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.threads is not None and args.threads < 1:
+        raise HwcaeError("--threads must be at least 1")
+    torch.set_num_threads(args.threads or max(1, torch.get_num_threads()))
     arch = load_arch(args.config)
     train_set, train_desc = load_data(args.data)
     val_set, val_desc = load_data(args.val)

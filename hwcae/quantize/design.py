@@ -45,11 +45,13 @@ class Design(Strict):
     rounding: Literal["half_even"] = "half_even"
     overflow: Literal["saturate"] = "saturate"
     layers: dict[str, LayerBits] = {}  # per-layer overrides: stem, block0.reduce, ..., head
+    # fine-tuning: epochs, Adam lr, batch_size (spikes per step and per calibration batch; default:
+    # the architecture's training batch)
     qat: dict[str, float] = {"epochs": 6, "lr": 2e-4}
 
     @pydantic.model_validator(mode="after")
     def _check(self):
-        bad = set(self.qat) - {"epochs", "lr"}
+        bad = set(self.qat) - {"epochs", "lr", "batch_size"}
         if bad:
             raise ValueError(f"qat: unknown keys {sorted(bad)}")
         if self.bias_bits > self.accumulator_bits:

@@ -65,7 +65,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
         x, y = x[:max_train], y[:max_train]
     xv, yv = to_tensors(val_set, arch, arch.train.denoise)
     epochs = int(design.qat.get("epochs", 6)) if epochs is None else epochs
-    bs = arch.train.batch_size
+    bs = int(design.qat.get("batch_size", arch.train.batch_size))
     # 1. calibration: activation ranges from runtime statistics (Brevitas collects them over the
     #    first training-mode steps), no weight update: this is post-training quantisation
     model.train()

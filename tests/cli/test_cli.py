@@ -24,6 +24,7 @@ def test_help_lists_verbs():
     (["data", "info", "missing.npz"], "spike file not found"),
     (["eval", "--data", "synth:nope"], "unknown preset"),
     (["train", "--config", "nope"], "unknown name 'nope'"),
+    (["train", "--threads", "0"], "--threads must be at least 1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
     assert main(args) == 2
