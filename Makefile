@@ -29,8 +29,8 @@ venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 test: $(STAMP) chromium ## run the test suite (tiny models; a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
-train: $(STAMP) ## retrain the float checkpoints models/float.pt and models/float-hw-tiny.pt (~25 min on 2 cores)
-	$(HWCAE) train --config default --out models/float.pt --seed 0
+train: $(STAMP) ## retrain the float checkpoints models/float.pt and models/float-hw-tiny.pt (~30 min on 2 cores)
+	$(HWCAE) train --config default --out models/float.pt --seed 0 --threads 1
 	$(HWCAE) train --config hw-tiny --out models/float-hw-tiny.pt --seed 0 --epochs 9
 
 qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>.pt)
@@ -53,8 +53,8 @@ bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (r
 report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.json (QUICK=1: < 5 min)
 	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,)
 
-report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~15 min each on 2 cores)
-	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 || exit 1; done
+report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~9 min each on one core)
+	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 || exit 1; done
 
 # The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).
 chromium:
