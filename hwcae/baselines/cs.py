@@ -16,9 +16,10 @@ from hwcae.baselines.quantizer import UniformQuantizer
 
 def wavelet_synthesis(n: int = 64, wavelet: str = "sym4", level: int = 3) -> np.ndarray:
     """(n, n) orthonormal synthesis matrix: column j is the signal of wavelet coefficient j."""
-    eye = np.eye(n)
-    analysis = np.stack([np.concatenate(pywt.wavedec(r, wavelet, mode="periodization", level=level)) for r in eye])
-    return analysis  # rows of the analysis of e_i = column i of the synthesis (orthonormal: transpose)
+    # row i = the coefficients of unit impulse e_i = column i of the analysis matrix W; W is
+    # orthonormal, so its inverse (the synthesis matrix) is W^T, whose rows these are
+    rows = [np.concatenate(pywt.wavedec(e, wavelet, mode="periodization", level=level)) for e in np.eye(n)]
+    return np.stack(rows)
 
 
 class CSCodec:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.evaluate import plots, rd as rdmod, robustness as robmod
 from hwcae.evaluate.sorting import sorting_accuracy
 from hwcae.fileio import write_text_atomic
@@ -76,10 +77,10 @@ def _sorting(codecs: dict, recons: dict, fit: SpikeSet, score: SpikeSet) -> dict
             continue
         b = c.arch.bits_per_spike_fixed
         fam = rdmod.family(c.arch)
-        acc["cae"].append({"name": name, "cr_fixed": 4096 / b, "family": fam,
+        acc["cae"].append({"name": name, "cr_fixed": RAW_BITS_PER_SPIKE / b, "family": fam,
                            "accuracy": sorting_accuracy(recons[name][1], score.labels, score.recording)})
         p = rdmod.baseline_at("pca", b).fit(fit.spikes)
-        acc["pca"].append({"cr_fixed": 4096 / p.bits_per_spike, "family": fam,
+        acc["pca"].append({"cr_fixed": RAW_BITS_PER_SPIKE / p.bits_per_spike, "family": fam,
                            "accuracy": sorting_accuracy(p.roundtrip(score.spikes), score.labels, score.recording)})
     for k in ("cae", "pca"):
         acc[k].sort(key=lambda p: p["cr_fixed"])
@@ -103,15 +104,14 @@ def _examples(codec, pca, score: SpikeSet, n_units: int = 5) -> dict:
 
 
 def _statements(rd: dict, sort: dict | None) -> list[str]:
-    lines = []
+    lines, v = [], rdmod.verdicts(rd)
     for b in rdmod.BASELINES:
-        wins = [(v["cr_fixed"], v[b]) for v in rdmod.verdicts(rd) if v[b] is not None]
+        wins = [(x["cr_fixed"], x[b]) for x in v if x[b] is not None]
         if not wins:
             continue
         beat = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d > 0) or "no rate"
         lose = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d <= 0) or "no rate"
         lines.append(f"CAE vs {b.upper()}: better at {beat}; not better at {lose}.")
-    v = rdmod.verdicts(rd)
     at36 = [x for x in v if x["cr_fixed"] >= 36 and x["pca"] is not None]
     ok2 = all(x["pca"] >= 2 for x in at36)
     margins = ", ".join(f"{x['pca']:+.1f}" for x in at36)

@@ -43,8 +43,9 @@ def perturbations() -> dict[str, list[tuple[float, callable]]]:
 def run(methods: dict, score: SpikeSet, seed: int = 0, progress: bool = False) -> dict:
     """``methods``: name -> roundtrip(spikes) function. Returns {perturbation: {"x": [...], name: [dB]}}."""
     from hwcae.evaluate.metrics import sndr_db
+    from hwcae.evaluate.rd import reference
 
-    ref0 = score.clean if score.clean is not None else score.spikes
+    ref0 = reference(score)
     out = {}
     tasks = [(k, v, fn) for k, vals in perturbations().items() for v, fn in vals]
     rng = np.random.default_rng(seed)
