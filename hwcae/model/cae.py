@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hwcae import N_CHANNELS
+from hwcae import N_CHANNELS, N_SAMPLES
 from hwcae.model.config import Arch
 from hwcae.model.vq import VectorQuantizer
 
@@ -51,7 +51,7 @@ class Encoder(nn.Module):
                 blocks.append(Bottleneck(e.channels, b.bottleneck, b.kernel, b.groups, e.batch_norm))
         self.blocks = nn.ModuleList(blocks)
         self.pools = [b.pool for b in e.blocks]
-        self.head = conv_bn(e.channels, e.latent_dim, 1, 1, e.batch_norm)
+        self.head = conv_bn(e.channels, e.latent_dim, e.head_kernel, 1, e.batch_norm)
 
     def forward(self, x):
         x = self.relu(self.stem(x))
@@ -72,20 +72,42 @@ class ResBlock(nn.Module):
         return self.relu(x + self.c2(self.relu(self.c1(x))))
 
 
+class DenseInput(nn.Module):
+    """Latent (N, D, L) -> (N, C, L) through one fully connected layer over all D x L values."""
+
+    def __init__(self, dim: int, positions: int, channels: int):
+        super().__init__()
+        self.shape = (channels, positions)
+        self.fc = nn.Linear(dim * positions, channels * positions, bias=False)
+        self.bn = nn.BatchNorm1d(channels * positions)
+
+    def forward(self, q):
+        return self.bn(self.fc(q.flatten(1))).view(len(q), *self.shape)
+
+
 class Decoder(nn.Module):
     def __init__(self, arch: Arch):
         super().__init__()
         d, k = arch.decoder.channels, arch.decoder.kernel
-        layers: list[nn.Module] = [conv_bn(arch.encoder.latent_dim, d, k, 1, True), nn.ReLU()]
+        if arch.decoder.input == "dense":
+            first: nn.Module = DenseInput(arch.encoder.latent_dim, arch.latent_positions, d)
+        else:
+            first = conv_bn(arch.encoder.latent_dim, d, k, 1, True)
+        layers: list[nn.Module] = [first, nn.ReLU()]
         for b in reversed(arch.encoder.blocks):
             if b.pool > 1:
                 layers.append(nn.Upsample(scale_factor=b.pool, mode="nearest"))
             layers.append(ResBlock(d, k))
         layers.append(nn.Conv1d(d, N_CHANNELS, k, padding=k // 2))
         self.net = nn.Sequential(*layers)
+        dim = arch.encoder.latent_dim * arch.latent_positions
+        self.skip = nn.Linear(dim, N_CHANNELS * N_SAMPLES) if arch.decoder.linear_skip else None
 
     def forward(self, q):
-        return self.net(q)
+        out = self.net(q)
+        if self.skip is not None:
+            out = out + self.skip(q.flatten(1)).view_as(out)
+        return out
 
 
 class CAE(nn.Module):
@@ -104,8 +126,12 @@ class CAE(nn.Module):
         """Latent (N, D, L) -> (N, vector_dim, indices_per_spike); its own inverse."""
         return z.transpose(1, 2) if self.channel_vectors else z
 
-    def forward(self, x):
-        q, idx, vq_loss = self.vq(self.vectors(self.encoder(x)))
+    def forward(self, x, quantize: bool = True):
+        """``quantize=False`` bypasses the VQ (continuous latent; indices None, zero VQ loss)."""
+        z = self.encoder(x)
+        if not quantize:
+            return self.decoder(z), None, z.new_zeros(())
+        q, idx, vq_loss = self.vq(self.vectors(z))
         return self.decoder(self.vectors(q)), idx, vq_loss
 
     @torch.no_grad()
@@ -128,6 +154,6 @@ def count_encoder_macs(arch: Arch) -> int:
         g = b.groups
         macs += n * (e.channels * b.bottleneck + b.bottleneck * b.bottleneck * b.kernel + b.bottleneck * e.channels) // g
         n //= b.pool
-    macs += n * e.channels * e.latent_dim
+    macs += n * e.channels * e.latent_dim * e.head_kernel
     macs += arch.indices_per_spike * arch.vector_dim * arch.vq.codebook_size
     return macs

@@ -30,6 +30,9 @@ class Block(Strict):
 class Encoder(Strict):
     channels: PosInt
     stem_kernel: PosInt = 1
+    # the head's kernel over latent positions: 1 = each latent vector sees only its own few input
+    # samples; >= 2 x positions - 1 = every latent vector sees the whole spike (a global code)
+    head_kernel: PosInt = 1
     blocks: list[Block]
     share_weights: bool = False  # the seed applies one bottleneck twice
     batch_norm: bool = True
@@ -42,8 +45,8 @@ class Encoder(Strict):
                 raise ValueError(f"block {i}: groups={b.groups} must divide channels and bottleneck")
             if b.kernel % 2 == 0:
                 raise ValueError(f"block {i}: kernel must be odd (same padding)")
-        if self.stem_kernel % 2 == 0:
-            raise ValueError("stem_kernel must be odd")
+        if self.stem_kernel % 2 == 0 or self.head_kernel % 2 == 0:
+            raise ValueError("stem_kernel and head_kernel must be odd")
         if self.share_weights and len({b for b in self.blocks}) != 1:
             raise ValueError("share_weights needs identical blocks")
         return self
@@ -64,6 +67,12 @@ class VQ(Strict):
 class Decoder(Strict):
     channels: PosInt = 64
     kernel: PosInt = 3
+    # first layer: `conv` (a k-tap conv over latent positions) or `dense` (every codeword of the
+    # spike feeds every position: a fully connected layer over the flattened latent)
+    input: Literal["conv", "dense"] = "conv"
+    # add a linear map from the whole latent straight to the 4 x 64 output beside the conv stack:
+    # the best linear (PCA-like) reconstruction is then one layer away, the convs add the rest
+    linear_skip: bool = False
 
 
 class Train(Strict):
@@ -76,8 +85,11 @@ class Train(Strict):
     augment_shift: int = pydantic.Field(2, ge=0, le=8)  # random shift (samples), input and target alike
     augment_scale: tuple[float, float] = (0.8, 1.25)  # random amplitude factor range
     # `mse`: mean squared error (large spikes dominate); `nmse`: each spike's squared error over its
-    # own energy, the quantity the mean SNDR in dB rewards
-    loss: Literal["mse", "nmse"] = "mse"
+    # own energy; `db`: minus the mean per-spike SNDR in dB, the reported metric itself
+    loss: Literal["mse", "nmse", "db"] = "mse"
+    # epochs trained with the VQ bypassed (continuous latent) before the codebook is fitted by
+    # k-means on the encoder's latents and quantised training begins; 0 = quantise from the start
+    vq_warmup_epochs: int = pydantic.Field(0, ge=0)
 
 
 class Arch(Strict):

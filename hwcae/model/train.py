@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from hwcae.errors import HwcaeError
 from hwcae.evaluate.metrics import sndr_db
 from hwcae.model.cae import CAE
 from hwcae.model.checkpoint import save_checkpoint
@@ -27,10 +28,14 @@ def to_tensors(s: SpikeSet, arch: Arch, denoise: bool) -> tuple[torch.Tensor, to
 
 
 def recon_loss(rec: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "mse":
+        return F.mse_loss(rec, target)
+    err = ((rec - target) ** 2).sum(dim=(1, 2))
+    energy = (target**2).sum(dim=(1, 2)) + 1e-6
     if kind == "nmse":
-        err = ((rec - target) ** 2).sum(dim=(1, 2))
-        return (err / ((target**2).sum(dim=(1, 2)) + 1e-6)).mean()
-    return F.mse_loss(rec, target)
+        return (err / energy).mean()
+    # "db": the mean per-spike SNDR in dB, negated, scaled by 1/10 to sit near the MSE's range
+    return torch.log10((err + 1e-6) / energy).mean()
 
 
 def augment(x: torch.Tensor, y: torch.Tensor, arch: Arch, gen: torch.Generator):
@@ -55,6 +60,19 @@ def evaluate_loss(model: CAE, x: torch.Tensor, y: torch.Tensor, batch: int = 102
         recs.append(r)
     rec = torch.cat(recs).numpy()
     return mse / y.numel(), float(np.mean(sndr_db(y.numpy(), rec)))
+
+
+@torch.no_grad()
+def fit_codebook(model: CAE, x: torch.Tensor, gen: torch.Generator, *, kmeans: bool, spikes: int = 4096) -> None:
+    """Codebook from the encoder's latents of ``spikes`` random training spikes: a random sample
+    of the latent vectors (at the start), or their k-means centroids (after a warm-up)."""
+    model.eval()
+    z = model.vectors(model.encoder(x[torch.randperm(len(x), generator=gen)[:spikes]]))
+    z = z.permute(0, 2, 1).reshape(-1, model.arch.vector_dim)
+    if kmeans:
+        model.vq.fit_kmeans(z, gen)
+    else:
+        model.vq.set_codebook(z[torch.randperm(len(z), generator=gen)[: model.arch.vq.codebook_size]])
 
 
 @torch.no_grad()
@@ -98,19 +116,18 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         model.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), sched.load_state_dict(st["sched"])
         gen.set_state(st["gen"]), torch.set_rng_state(st["rng"])
         start, best, best_state, stale, history = st["epoch"], st["best"], st["best_state"], st["stale"], st["history"]
-    # codebook initialised from encoder outputs: avoids dead codes at the start
-    if start == 0:
-        with torch.no_grad():
-            model.eval()
-            z = model.vectors(model.encoder(x[torch.randperm(len(x), generator=gen)[:4096]]))
-            z = z.permute(0, 2, 1).reshape(-1, arch.vector_dim)
-            pick = z[torch.randperm(len(z), generator=gen)[: arch.vq.codebook_size]]
-            model.vq.codebook.data.copy_(pick)
-            if arch.vq.ema:
-                model.vq.ema_sum.copy_(pick)
+    warm = t.vq_warmup_epochs
+    if warm >= epochs:
+        raise HwcaeError(f"vq_warmup_epochs ({warm}) leaves no quantised epoch of {epochs}: the warm-up "
+                         "must be shorter than the training")
+    if start == 0 and not warm:  # codebook initialised from encoder outputs: avoids dead codes at the start
+        fit_codebook(model, x, gen, kmeans=False)
     if start == 0:
         history.append({"epoch": 0, "val_mse": evaluate_loss(model, xv, yv)[0], "val_sndr_db": float("nan")})
     for epoch in range(start, epochs):
+        if warm and epoch == warm:  # end of the continuous warm-up: codebook = k-means of the latents
+            fit_codebook(model, x, gen, kmeans=True)
+        quantize = epoch >= warm
         model.train()
         perm = torch.randperm(len(x), generator=gen)
         bar = tqdm(range(0, len(x), t.batch_size), desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
@@ -118,7 +135,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         for i in bar:
             b = perm[i:i + t.batch_size]
             xb, yb = augment(x[b], y[b], arch, gen)
-            rec, _, vq_loss = model(xb)
+            rec, _, vq_loss = model(xb, quantize=quantize)
             loss = recon_loss(rec, yb, t.loss) + vq_loss
             opt.zero_grad()
             loss.backward()
@@ -129,10 +146,10 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         history.append({"epoch": epoch + 1, "val_mse": val_mse, "val_sndr_db": val_sndr})
         if progress:
             print(f"epoch {epoch + 1}: val mse {val_mse:.5f}, val SNDR {val_sndr:.2f} dB", file=sys.stderr)
-        score = -val_sndr
+        score = -val_sndr if quantize else float("inf")  # warm-up epochs are not candidates
         if score < best:
             best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
-        else:
+        elif quantize:
             stale += 1
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                     "gen": gen.get_state(), "rng": torch.get_rng_state(), "epoch": epoch + 1, "best": best,

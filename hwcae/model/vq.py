@@ -32,6 +32,40 @@ class VectorQuantizer(nn.Module):
         else:
             self.codebook = nn.Parameter(init)
 
+    @torch.no_grad()
+    def set_codebook(self, codebook: torch.Tensor) -> None:
+        """Replace the codebook (K, D); the EMA statistics restart from it."""
+        self.codebook.data.copy_(codebook)
+        if self.use_ema:
+            self.ema_sum.copy_(codebook)
+            self.ema_count.fill_(1.0)
+
+    @torch.no_grad()
+    def fit_kmeans(self, vectors: torch.Tensor, gen: torch.Generator, iters: int = 25) -> float:
+        """Lloyd's k-means on vectors (M, D), seeded by k-means++ from ``gen``; sets the codebook
+        and returns the mean squared quantisation error per vector. Empty clusters take the
+        vector farthest from its codeword."""
+        x = vectors.double()
+        first = int(torch.randint(0, len(x), (1,), generator=gen))
+        c = x[first:first + 1]
+        d2 = ((x - c) ** 2).sum(1)
+        for _ in range(1, self.k):  # k-means++ seeding
+            pick = int(torch.multinomial(d2 / d2.sum(), 1, generator=gen))
+            c = torch.cat([c, x[pick:pick + 1]])
+            d2 = torch.minimum(d2, ((x - x[pick]) ** 2).sum(1))
+        for _ in range(iters):
+            dist = torch.cdist(x, c) ** 2
+            d2, idx = dist.min(1)
+            counts = torch.bincount(idx, minlength=self.k)
+            sums = torch.zeros_like(c).index_add_(0, idx, x)
+            empty = counts == 0
+            c = torch.where(empty[:, None], c, sums / counts.clamp(min=1)[:, None].double())
+            if empty.any():
+                far = torch.argsort(d2, descending=True)[: int(empty.sum())]
+                c[empty] = x[far]
+        self.set_codebook(c.to(self.codebook.dtype))
+        return float((torch.cdist(x, c) ** 2).min(1).values.mean())
+
     def lookup(self, idx: torch.Tensor) -> torch.Tensor:
         """Codewords for indices (N, L) -> (N, D, L)."""
         return self.codebook[idx].permute(0, 2, 1)

@@ -18,7 +18,7 @@ from hwcae.evaluate.metrics import sndr_db
 from hwcae.model.cae import Decoder
 from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
 from hwcae.model.config import Arch, arch_from_dict
-from hwcae.model.train import augment, model_from_checkpoint, to_tensors
+from hwcae.model.train import augment, model_from_checkpoint, recon_loss, to_tensors
 from hwcae.quantize.design import Design, design_from_dict
 from hwcae.quantize.qcae import QuantEncoder, from_float
 from hwcae.spikes.spikeset import SpikeSet
@@ -76,7 +76,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
             model.encoder.latent(x[perm[i:i + bs]])
     model.eval()
     history = [dict(epoch=0, **val_metrics(model, xv, yv))]
-    best, best_state = history[0]["val_mse"], copy.deepcopy(model.state_dict())
+    best, best_state = history[0]["val_sndr_db"], copy.deepcopy(model.state_dict())
     # 2. fine-tuning with the straight-through VQ gradient; the best epoch on validation is kept,
     #    so QAT never ends worse than the calibrated post-training model
     # the calibrated power-of-two scales stay fixed: Adam steps on their log2 parameters would flip
@@ -94,7 +94,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
             b = perm[i:i + bs]
             xb, yb = augment(x[b], y[b], arch, gen)
             rec, _, vq_loss = model(xb)
-            loss = F.mse_loss(rec, yb) + vq_loss
+            loss = recon_loss(rec, yb, arch.train.loss) + vq_loss
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -102,12 +102,12 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
         sched.step()
         model.eval()
         history.append(dict(epoch=epoch + 1, **val_metrics(model, xv, yv)))
-        if history[-1]["val_mse"] < best:
-            best, best_state = history[-1]["val_mse"], copy.deepcopy(model.state_dict())
+        if history[-1]["val_sndr_db"] > best:  # the reported metric, as the float training keeps
+            best, best_state = history[-1]["val_sndr_db"], copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
     model.eval()
     metrics = dict(val_metrics(model, xv, yv), history=history,
-                   best_epoch=min(history, key=lambda h: h["val_mse"])["epoch"])
+                   best_epoch=max(history, key=lambda h: h["val_sndr_db"])["epoch"])
     if progress:
         print(f"qat {design.name}: val SNDR {metrics['val_sndr_db']:.2f} dB (best epoch {metrics['best_epoch']})",
               file=sys.stderr)

@@ -73,7 +73,7 @@ class QuantEncoder(nn.Module):
         self.stem_act = _relu(design.bits_for("stem", "activations"))
         self.blocks = nn.ModuleList(QuantBlock(f"block{i}", e.channels, b.bottleneck, b.kernel, b.pool, design)
                                     for i, b in enumerate(e.blocks))
-        self.head = _conv(e.channels, e.latent_dim, 1, design.bits_for("head", "weights"), design.bias_bits)
+        self.head = _conv(e.channels, e.latent_dim, e.head_kernel, design.bits_for("head", "weights"), design.bias_bits)
         self.latent_q = qnn.QuantIdentity(act_quant=recipes.act_quant(design.latent_bits, signed=True),
                                           return_quant_tensor=True)
         k = codebook.shape[0]

@@ -143,3 +143,81 @@ def test_eval_with_checkpoint_has_cae_keys(tiny_checkpoint, tiny_npz, tmp_path):
         assert k in r and k in r["baselines"]["pca"]
     assert r["cr_fixed"] == pytest.approx(4096 / 64) and r["baselines"]["pca"]["bits_per_spike"] == 64
     assert r["cr_bytes"] > r["cr_fixed"] * 0.8 and r["cr_bytes_huffman"] > 0  # real bytes, times and channels included
+
+
+def test_kmeans_codebook_beats_a_random_sample_of_the_vectors():
+    g = torch.Generator().manual_seed(0)
+    centres = torch.randn(8, 2, generator=g) * 5
+    x = centres[torch.randint(0, 8, (800,), generator=g)] + 0.1 * torch.randn(800, 2, generator=g)
+    vq = VectorQuantizer(8, 2)
+    err = vq.fit_kmeans(x, torch.Generator().manual_seed(1))
+    assert err < 0.05  # eight tight clusters, eight codewords: each finds its own
+    assert torch.equal(vq.ema_sum, vq.codebook) and torch.all(vq.ema_count == 1)
+    sample = x[:8]
+    random_err = float((torch.cdist(x, sample) ** 2).min(1).values.mean())
+    assert err < random_err / 10
+
+
+def test_db_loss_is_the_mean_spike_sndr():
+    from hwcae.evaluate.metrics import sndr_db
+    from hwcae.model.train import recon_loss
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(6, 4, 64, generator=g) * torch.linspace(0.1, 3, 6)[:, None, None]
+    rec = y + 0.1 * torch.randn(6, 4, 64, generator=g)
+    expected = -float(sndr_db(y.numpy(), rec.numpy()).mean()) / 10
+    assert recon_loss(rec, y, "db").item() == pytest.approx(expected, abs=1e-4)
+
+
+def test_global_head_and_dense_decoder_input():
+    from hwcae.model.config import arch_from_dict
+
+    d = load_arch("tiny").model_dump(mode="json")
+    d["encoder"]["head_kernel"], d["decoder"]["input"], d["decoder"]["linear_skip"] = 31, "dense", True
+    a = arch_from_dict(d)
+    m = CAE(a).eval()
+    x = torch.zeros(1, 4, 64)
+    x[0, 0, 60] = 1.0  # an input at the end of the spike...
+    z = m.encoder(x) - m.encoder(torch.zeros(1, 4, 64))
+    assert z[0, :, 0].abs().sum() > 0  # ...reaches the first latent position through the 31-tap head
+    rec, idx, _ = m(torch.randn(3, 4, 64))
+    assert rec.shape == (3, 4, 64) and idx.shape == (3, 16)
+    q = torch.randn(2, 4, 16)
+    with torch.no_grad():
+        m.decoder.skip.weight.zero_(), m.decoder.skip.bias.fill_(0.5)
+        assert torch.allclose(m.decoder(q) - m.decoder.net(q), torch.full((2, 4, 64), 0.5))
+    b = load_arch("tiny").model_dump(mode="json")
+    b["encoder"]["head_kernel"] = 1
+    assert count_encoder_macs(a) - count_encoder_macs(arch_from_dict(b)) == 16 * 8 * 4 * 30
+    d["encoder"]["head_kernel"] = 4
+    with pytest.raises(HwcaeError, match="odd"):
+        arch_from_dict(d)
+
+
+def test_vq_warmup_trains_continuous_then_fits_the_codebook(tiny_set, tmp_path, monkeypatch):
+    import hwcae.model.train as tr
+    from hwcae.model.config import arch_from_dict
+
+    d = load_arch("tiny").model_dump(mode="json")
+    d["train"]["vq_warmup_epochs"] = 2
+    fit, val = tiny_set.halves()
+    calls, real = [], tr.fit_codebook
+
+    @torch.no_grad()
+    def spy(model, x, gen, *, kmeans, **kw):
+        before = model.vq.codebook.clone()
+        real(model, x, gen, kmeans=kmeans, **kw)
+        z = model.vectors(model.encoder(x[:256])).permute(0, 2, 1).reshape(-1, model.arch.vector_dim)
+        err = lambda cb: float((torch.cdist(z, cb) ** 2).min(1).values.mean())  # noqa: E731
+        calls.append((kmeans, before, err(before), err(model.vq.codebook)))
+
+    monkeypatch.setattr(tr, "fit_codebook", spy)
+    p = tr.train(arch_from_dict(d), fit, val, tmp_path / "w.pt", epochs=3, seed=0, progress=False)
+    assert len(calls) == 1 and calls[0][0]  # one k-means fit, at the end of the warm-up
+    kmeans, before, err_before, err_after = calls[0]
+    assert before.abs().max() <= 1 / 16  # the constructor's codebook: no EMA update while the VQ was bypassed
+    assert err_after < 0.1 * err_before
+    h = p["metrics"]["history"]
+    assert len(h) == 4 and p["metrics"]["val_sndr_db"] == pytest.approx(h[3]["val_sndr_db"], abs=1e-6)
+    with pytest.raises(HwcaeError, match="warm-up"):
+        tr.train(arch_from_dict(d), fit, val, tmp_path / "x.pt", epochs=2, seed=0, progress=False)
