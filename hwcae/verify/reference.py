@@ -61,8 +61,10 @@ def _matmul_exact(a: np.ndarray, w: np.ndarray, a_max: float | None = None) -> n
 def conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact integer 'same' convolution, channels last: x (N, L, C), w (O, C, K), b (O,) -> (N, L, O)."""
     n, length, c = x.shape
-    k = w.shape[2]
+    o, _, k = w.shape
     pad = k // 2
+    if k > o:  # few outputs, many taps (the global head): one product per tap, then shifted sums
+        return _conv1d_by_taps(x, w, b)
     cols = np.zeros((n, length, k * c)) if k > 1 else x
     for j in range(k if k > 1 else 0):  # column block j holds x shifted by j - pad, zero outside
         lo, hi = max(0, pad - j), min(length, length + pad - j)
@@ -72,6 +74,27 @@ def conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = _matmul_exact(cols.reshape(n * length, k * c), wm, x_max)
     out += b  # |b| < 2^31 by the design's bias width: the sum stays exact
     return out.reshape(n, length, -1)
+
+
+def _conv1d_by_taps(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``conv1d`` without the im2col copy: z = x @ [w_0 .. w_K-1] gives every tap's exact partial
+    sum (N, L, K, O); output position p adds tap j's term from input position p + j - pad. Every
+    running sum is bounded by max|x| x the output's whole sum |w|, checked against 2^53 first."""
+    n, length, c = x.shape
+    o, _, k = w.shape
+    pad = k // 2
+    x_max = float(max(x.max(initial=0.0), -x.min(initial=0.0)))
+    if x_max * float(np.abs(w).sum(axis=(1, 2)).max(initial=0.0)) >= EXACT_FLOAT64:
+        raise HwcaeError("partial sums reach 2^53: beyond this reference model's exact range")
+    z = _matmul_exact(x.reshape(n * length, c), w.transpose(1, 2, 0).reshape(c, k * o), x_max)
+    z = z.reshape(n, length, k, o)
+    out = np.zeros((n, length, o))
+    for j in range(k):  # output p takes input p + j - pad; zero padding outside
+        lo, hi = max(0, pad - j), min(length, length + pad - j)
+        if lo < hi:
+            out[:, lo:hi] += z[:, lo + j - pad:hi + j - pad, j]
+    out += b
+    return out
 
 
 class ReferenceEncoder:

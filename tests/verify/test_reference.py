@@ -58,11 +58,14 @@ def test_conv_is_exact_on_each_arithmetic_path():
     from hwcae.verify.reference import conv1d
 
     rng = np.random.default_rng(0)
-    for x_bits, w_bits in ((8, 8), (16, 16), (24, 24)):  # bounds ~2^18, ~2^34, ~2^50
-        x = rng.integers(-(2 ** (x_bits - 1)), 2 ** (x_bits - 1), (5, 16, 3), dtype=np.int64)
-        w = rng.integers(-(2 ** (w_bits - 1)), 2 ** (w_bits - 1), (4, 3, 3), dtype=np.int64)
-        b = rng.integers(-100, 100, 4, dtype=np.int64)
-        got = conv1d(x.astype(np.float64), w, b)
-        assert np.array_equal(got.astype(np.int64), _direct_conv(x, w, b)), (x_bits, w_bits)
-    with pytest.raises(HwcaeError, match="2\\^53"):
-        conv1d(np.full((1, 4, 3), 2.0**30), np.full((1, 3, 3), 2**30, np.int64), np.zeros(1, np.int64))
+    # (4, 3, 3): im2col; (2, 3, 31): more taps than outputs, the per-tap path (the global head)
+    for shape in ((4, 3, 3), (2, 3, 31)):
+        for x_bits, w_bits in ((8, 8), (16, 16), (24, 23)):  # bounds ~2^18, ~2^34, ~2^50
+            x = rng.integers(-(2 ** (x_bits - 1)), 2 ** (x_bits - 1), (5, 16, 3), dtype=np.int64)
+            w = rng.integers(-(2 ** (w_bits - 1)), 2 ** (w_bits - 1), shape, dtype=np.int64)
+            b = rng.integers(-100, 100, shape[0], dtype=np.int64)
+            got = conv1d(x.astype(np.float64), w, b)
+            assert np.array_equal(got.astype(np.int64), _direct_conv(x, w, b)), (shape, x_bits, w_bits)
+        with pytest.raises(HwcaeError, match="2\\^53"):
+            conv1d(np.full((1, 4, 3), 2.0**30), np.full((shape[0], 3, shape[2]), 2**30, np.int64),
+                   np.zeros(shape[0], np.int64))
