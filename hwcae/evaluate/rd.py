@@ -102,7 +102,9 @@ def verdicts(rd: dict) -> list[dict]:
             continue
         row = {"cae": p["name"], "cr_fixed": p["cr_fixed"], "cae_db": p["sndr_db_mean"]}
         for b in BASELINES:
-            q = next((x for x in rd[b] if math.isclose(x["cr_fixed"], p["cr_fixed"], rel_tol=0.35)), None)
+            near = [x for x in rd[b] if math.isclose(x["cr_fixed"], p["cr_fixed"], rel_tol=0.35)]
+            # the baseline point nearest in rate (another one within 35 % is not "the same bits")
+            q = min(near, key=lambda x: abs(math.log(x["cr_fixed"] / p["cr_fixed"])), default=None)
             row[b] = None if q is None else p["sndr_db_mean"] - q["sndr_db_mean"]
         rows.append(row)
     return rows

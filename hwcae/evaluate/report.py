@@ -121,7 +121,8 @@ def _statements(rd: dict, sort: dict | None) -> list[str]:
         near = min(sort["cae"], key=lambda p: abs(np.log(p["cr_fixed"] / 36.6)))
         drop = 100 * (sort["original_accuracy"] - near["accuracy"])
         lines.append(f"Sorting accuracy at CR {near['cr_fixed']:.0f}: {100 * near['accuracy']:.1f} % vs "
-                     f"{100 * sort['original_accuracy']:.1f} % on the original spikes ({drop:.1f} points lost; "
+                     f"{100 * sort['original_accuracy']:.1f} % on the original spikes "
+                     f"({f'{drop:.1f} points lost' if drop > 0 else f'{-drop:.1f} points gained'}; "
                      f"target within 5: {'holds' if drop <= 5 else 'does not hold'}).")
     return lines
 

@@ -82,3 +82,17 @@ def test_perturbations_and_matching():
     np.testing.assert_allclose(stretch(x, 1.0), x)
     assert stretch(x, 2.0)[0, 0, 24 + 10] == pytest.approx(24 + 5)  # twice as wide around the peak sample
     assert matched_accuracy(np.array([0, 0, 1, 1, 2]), np.array([5, 5, 7, 7, 7])) == pytest.approx(0.8)
+
+
+def test_verdicts_compare_each_cae_point_with_the_baseline_at_the_nearest_rate():
+    from hwcae.evaluate.rd import verdicts
+
+    cae = [{"name": "a", "kind": "float", "cr_fixed": 28.4, "sndr_db_mean": 20.0},
+           {"name": "b", "kind": "float", "cr_fixed": 36.6, "sndr_db_mean": 19.0},
+           {"name": "q", "kind": "qat", "cr_fixed": 36.6, "sndr_db_mean": 18.0}]
+    pca = [{"cr_fixed": 36.6, "sndr_db_mean": 17.5}, {"cr_fixed": 28.4, "sndr_db_mean": 18.5},
+           {"cr_fixed": 585.0, "sndr_db_mean": 8.0}]
+    rows = verdicts({"cae": cae, "pca": pca, "dwt": [], "cs": []})
+    assert [r["cae"] for r in rows] == ["a", "b"]  # float points only
+    assert rows[0]["pca"] == pytest.approx(1.5) and rows[1]["pca"] == pytest.approx(1.5)  # not 20.0 - 17.5
+    assert rows[0]["dwt"] is None
