@@ -10,6 +10,9 @@ def add_parser(sub):
     p.add_argument("--checkpoint", help="float or QAT checkpoint adding the CAE row")
     p.add_argument("--bits-per-spike", type=float, help="baselines' bit budget (default: the CAE's, else 112)")
     p.add_argument("--fit-data", help="fit the baselines on these spikes instead of the first half of --data")
+    p.add_argument("--bounds", action="store_true",
+                   help="also print reference levels vs clean (noisy input, best linear denoiser, "
+                        "unit template); needs clean twins")
     p.add_argument("--json", help="also write every number to this JSON file")
     return p
 
@@ -31,7 +34,7 @@ def run(args) -> int:
         from hwcae.model.checkpoint import load_checkpoint
 
         payload = load_checkpoint(args.checkpoint)
-    result = evaluate(data, checkpoint=payload, bits=args.bits_per_spike, fit_data=fit)
+    result = evaluate(data, checkpoint=payload, bits=args.bits_per_spike, fit_data=fit, with_bounds=args.bounds)
     result["data"] = desc
     print(f"data: {desc['source']} ({result['scored_spikes']} spikes scored; {result['split']})")
     print(format_table(result))

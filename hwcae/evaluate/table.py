@@ -70,7 +70,7 @@ def cae_row(payload: dict, score: SpikeSet) -> dict:
 
 
 def evaluate(data: SpikeSet, *, checkpoint: dict | None = None, bits: float | None = None,
-             fit_data: SpikeSet | None = None) -> dict:
+             fit_data: SpikeSet | None = None, with_bounds: bool = False) -> dict:
     if fit_data is None:
         fit_data, score = data.halves()
         split = "baselines fitted on the first half of --data; all rows scored on the second half"
@@ -87,6 +87,10 @@ def evaluate(data: SpikeSet, *, checkpoint: dict | None = None, bits: float | No
     bits = bits or DEFAULT_BITS
     result["budget_bits_per_spike"] = bits
     result["baselines"] = baseline_rows(fit_data, score, bits)
+    if with_bounds:
+        from hwcae.evaluate.bounds import bounds
+
+        result["bounds"] = bounds(fit_data, score)
     return result
 
 
@@ -107,4 +111,10 @@ def format_table(result: dict) -> str:
         "sndr_clean_db_mean": "vs clean mean", "sndr_clean_db_median": "vs clean med",
         "sndr_channel_db_mean": "per-ch SNDR"})
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        return df.to_string(float_format=lambda v: f"{v:.2f}")
+        text = df.to_string(float_format=lambda v: f"{v:.2f}")
+    if result.get("bounds"):
+        names = {"noisy_input": "noisy input, uncoded", "linear_mmse": "best linear denoiser, no rate limit",
+                 "unit_template": "unit-mean clean template (oracle)"}
+        text += "\nreference levels (not codecs), SNDR vs clean mean:\n" + "\n".join(
+            f"  {names.get(k, k):<38} {v:6.2f} dB" for k, v in result["bounds"].items())
+    return text

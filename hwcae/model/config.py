@@ -84,12 +84,26 @@ class Train(Strict):
     denoise: bool = True  # clean target where the data has a clean twin
     augment_shift: int = pydantic.Field(2, ge=0, le=8)  # random shift (samples), input and target alike
     augment_scale: tuple[float, float] = (0.8, 1.25)  # random amplitude factor range
+    # extra white Gaussian noise on the input only (the target stays clean): per spike, a standard
+    # deviation drawn uniformly from this range in uV; (0, 0) = none. Widens the noise levels the
+    # denoiser has seen beyond the training recordings' own.
+    augment_noise_uv: tuple[float, float] = (0.0, 0.0)
     # `mse`: mean squared error (large spikes dominate); `nmse`: each spike's squared error over its
     # own energy; `db`: minus the mean per-spike SNDR in dB, the reported metric itself
     loss: Literal["mse", "nmse", "db"] = "mse"
     # epochs trained with the VQ bypassed (continuous latent) before the codebook is fitted by
     # k-means on the encoder's latents and quantised training begins; 0 = quantise from the start
     vq_warmup_epochs: int = pydantic.Field(0, ge=0)
+
+    @pydantic.model_validator(mode="after")
+    def _check_ranges(self):
+        lo, hi = self.augment_scale
+        if not 0 < lo <= hi:
+            raise ValueError(f"augment_scale must be 0 < low <= high, got {list(self.augment_scale)}")
+        lo, hi = self.augment_noise_uv
+        if not 0 <= lo <= hi:
+            raise ValueError(f"augment_noise_uv must be 0 <= low <= high (uV), got {list(self.augment_noise_uv)}")
+        return self
 
 
 class Arch(Strict):

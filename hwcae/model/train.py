@@ -39,14 +39,20 @@ def recon_loss(rec: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tens
 
 
 def augment(x: torch.Tensor, y: torch.Tensor, arch: Arch, gen: torch.Generator):
-    """The same random shift and amplitude factor on input and target."""
+    """The same random shift and amplitude factor on input and target; then, if configured, extra
+    white noise on the input alone."""
     t = arch.train
     if t.augment_shift:
         s = int(torch.randint(-t.augment_shift, t.augment_shift + 1, (1,), generator=gen))
         x, y = torch.roll(x, s, dims=2), torch.roll(y, s, dims=2)
     lo, hi = t.augment_scale
     a = lo + (hi - lo) * torch.rand(x.shape[0], 1, 1, generator=gen)
-    return x * a, y * a
+    x, y = x * a, y * a
+    n_lo, n_hi = t.augment_noise_uv
+    if n_hi > 0:
+        sd = (n_lo + (n_hi - n_lo) * torch.rand(x.shape[0], 1, 1, generator=gen)) / arch.input_scale_uv
+        x = x + sd * torch.randn(x.shape, generator=gen)
+    return x, y
 
 
 @torch.no_grad()

@@ -50,6 +50,14 @@ def test_eval_json_on_npz(tiny_npz, tmp_path, capsys):
     assert "pca (8-bit)" in capsys.readouterr().out
 
 
+def test_eval_bounds(tiny_npz, tmp_path, capsys):
+    out = tmp_path / "b.json"
+    assert main(["eval", "--data", str(tiny_npz), "--bounds", "--json", str(out)]) == 0
+    b = json.loads(out.read_text())["bounds"]
+    assert b["linear_mmse"] > b["noisy_input"]  # a fitted denoiser beats the raw noisy spikes
+    assert "best linear denoiser" in capsys.readouterr().out
+
+
 def test_data_synth_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "s.npz"
     out.write_bytes(b"precious")

@@ -169,6 +169,23 @@ def test_db_loss_is_the_mean_spike_sndr():
     assert recon_loss(rec, y, "db").item() == pytest.approx(expected, abs=1e-4)
 
 
+def test_noise_augmentation_touches_the_input_only():
+    from hwcae.errors import HwcaeError
+    from hwcae.model.config import arch_from_dict
+    from hwcae.model.train import augment
+
+    d = load_arch("tiny").model_dump(mode="json")
+    d["train"].update(augment_shift=0, augment_scale=[1.0, 1.0], augment_noise_uv=[10.0, 10.0])
+    a = arch_from_dict(d)
+    y = torch.zeros(4000, 4, 64)
+    xa, ya = augment(y.clone(), y.clone(), a, torch.Generator().manual_seed(0))
+    assert torch.equal(ya, y)  # the clean target is untouched
+    assert float(xa.std() * a.input_scale_uv) == pytest.approx(10.0, rel=0.01)  # 10 uV of noise
+    d["train"]["augment_noise_uv"] = [5.0, 1.0]
+    with pytest.raises((HwcaeError, ValueError), match="augment_noise_uv"):
+        arch_from_dict(d)
+
+
 def test_global_head_and_dense_decoder_input():
     from hwcae.model.config import arch_from_dict
 
