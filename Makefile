@@ -37,8 +37,8 @@ qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>
 	$(HWCAE) qat $(if $(DESIGN),--design $(DESIGN),--all)
 
 eval: $(STAMP) ## rate-distortion table on the built-in held-out test split
-	$(HWCAE) eval --data synth --checkpoint models/float.pt --json reports/eval-test.json
-	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --json reports/eval-unseen.json
+	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --json reports/eval-test.json
+	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --json reports/eval-unseen.json
 
 hls: $(STAMP) ## convert the default designs to Vitis + Catapult HLS projects, compile C-sim, verify
 	$(HWCAE) hls $(if $(DESIGN),--design $(DESIGN),) $(if $(filter 1,$(SYNTH)),--synth,)

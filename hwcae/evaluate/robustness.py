@@ -8,28 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwcae.spikes.spikeset import PEAK_SAMPLE, SpikeSet
+from hwcae.spikes.spikeset import SpikeSet
+from hwcae.spikes.warp import shift, stretch
 
 SHIFTS = (-8, -4, -2, -1, 0, 1, 2, 4, 8)  # samples
 SCALES = (0.5, 0.75, 1.0, 1.5, 2.0)  # amplitude factor
 STRETCHES = (0.7, 0.85, 1.0, 1.2, 1.4)  # width factor around the peak
 NOISE_UV = (0.0, 5.0, 10.0, 20.0, 40.0)  # extra white noise SD
-
-
-def shift(x: np.ndarray, s: int) -> np.ndarray:
-    """Move the waveform ``s`` samples later (edge samples repeated)."""
-    idx = np.clip(np.arange(x.shape[-1]) - s, 0, x.shape[-1] - 1)
-    return x[..., idx]
-
-
-def stretch(x: np.ndarray, f: float) -> np.ndarray:
-    """Widen (f > 1) or narrow the waveform by ``f`` in time around the peak sample (linear interpolation)."""
-    t = np.arange(x.shape[-1], dtype=np.float64)
-    src = np.clip(PEAK_SAMPLE + (t - PEAK_SAMPLE) / f, 0, x.shape[-1] - 1)
-    lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, x.shape[-1] - 1)
-    w = (src - lo).astype(np.float32)
-    return x[..., lo] * (1 - w) + x[..., hi] * w
 
 
 def perturbations() -> dict[str, list[tuple[float, callable]]]:

@@ -88,6 +88,10 @@ class Train(Strict):
     # deviation drawn uniformly from this range in uV; (0, 0) = none. Widens the noise levels the
     # denoiser has seen beyond the training recordings' own.
     augment_noise_uv: tuple[float, float] = (0.0, 0.0)
+    # random width factor per batch, around the peak sample, drawn log-uniformly from this range
+    # (a spike recorded at another sampling rate is wider or narrower in samples); applied to the
+    # clean waveform, the input keeps its own noise unstretched; (1, 1) = none
+    augment_stretch: tuple[float, float] = (1.0, 1.0)
     # `mse`: mean squared error (large spikes dominate); `nmse`: each spike's squared error over its
     # own energy; `db`: minus the mean per-spike SNDR in dB, the reported metric itself
     loss: Literal["mse", "nmse", "db"] = "mse"
@@ -100,6 +104,9 @@ class Train(Strict):
         lo, hi = self.augment_scale
         if not 0 < lo <= hi:
             raise ValueError(f"augment_scale must be 0 < low <= high, got {list(self.augment_scale)}")
+        lo, hi = self.augment_stretch
+        if not 0 < lo <= hi:
+            raise ValueError(f"augment_stretch must be 0 < low <= high, got {list(self.augment_stretch)}")
         lo, hi = self.augment_noise_uv
         if not 0 <= lo <= hi:
             raise ValueError(f"augment_noise_uv must be 0 <= low <= high (uV), got {list(self.augment_noise_uv)}")

@@ -5,6 +5,7 @@ Deterministic on CPU for a given seed and thread count. Progress is a tqdm bar p
 from __future__ import annotations
 
 import copy
+import math
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from hwcae.model.cae import CAE
 from hwcae.model.checkpoint import save_checkpoint
 from hwcae.model.config import Arch
 from hwcae.spikes.spikeset import SpikeSet
+from hwcae.spikes.warp import stretch
 
 
 def to_tensors(s: SpikeSet, arch: Arch, denoise: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -45,6 +47,11 @@ def augment(x: torch.Tensor, y: torch.Tensor, arch: Arch, gen: torch.Generator):
     if t.augment_shift:
         s = int(torch.randint(-t.augment_shift, t.augment_shift + 1, (1,), generator=gen))
         x, y = torch.roll(x, s, dims=2), torch.roll(y, s, dims=2)
+    lo, hi = t.augment_stretch
+    if hi > lo or lo != 1.0:
+        f = math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * float(torch.rand(1, generator=gen)))
+        ys = stretch(y, f)
+        x, y = ys + (x - y), ys
     lo, hi = t.augment_scale
     a = lo + (hi - lo) * torch.rand(x.shape[0], 1, 1, generator=gen)
     x, y = x * a, y * a

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hwcae.baselines.cs import CSCodec, wavelet_synthesis
-from hwcae.evaluate.robustness import shift, stretch
+from hwcae.spikes.warp import shift, stretch
 from hwcae.evaluate.sorting import matched_accuracy
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

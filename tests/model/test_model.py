@@ -186,6 +186,24 @@ def test_noise_augmentation_touches_the_input_only():
         arch_from_dict(d)
 
 
+def test_stretch_augmentation_keeps_the_input_noise():
+    import numpy as np
+
+    from hwcae.model.config import arch_from_dict
+    from hwcae.model.train import augment
+    from hwcae.spikes.warp import stretch
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(5, 4, 64, generator=g)
+    assert np.allclose(stretch(y, 1.3).numpy(), stretch(y.numpy(), 1.3), atol=1e-6)  # torch = NumPy
+    d = load_arch("tiny").model_dump(mode="json")
+    d["train"].update(augment_shift=0, augment_scale=[1.0, 1.0], augment_stretch=[1.5, 1.5])
+    noise = 0.1 * torch.randn(5, 4, 64, generator=g)
+    xa, ya = augment(y + noise, y.clone(), arch_from_dict(d), g)
+    assert torch.allclose(ya, stretch(y, 1.5))  # the clean target is stretched...
+    assert torch.allclose(xa - ya, noise, atol=1e-6)  # ...and the input keeps its own noise
+
+
 def test_global_head_and_dense_decoder_input():
     from hwcae.model.config import arch_from_dict
 
