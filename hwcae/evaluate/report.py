@@ -109,9 +109,14 @@ def _statements(rd: dict, sort: dict | None) -> list[str]:
         wins = [(x["cr_fixed"], x[b]) for x in v if x[b] is not None]
         if not wins:
             continue
-        beat = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d > 0) or "no rate"
-        lose = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d <= 0) or "no rate"
-        lines.append(f"CAE vs {b.upper()}: better at {beat}; not better at {lose}.")
+        beat = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d > 0)
+        lose = ", ".join(f"CR {cr:.0f} ({d:+.1f} dB)" for cr, d in wins if d <= 0)
+        if not lose:
+            lines.append(f"CAE vs {b.upper()}: better at every rate compared: {beat}.")
+        elif not beat:
+            lines.append(f"CAE vs {b.upper()}: better at no rate; not better at {lose}.")
+        else:
+            lines.append(f"CAE vs {b.upper()}: better at {beat}; not better at {lose}.")
     at36 = [x for x in v if x["cr_fixed"] >= 36 and x["pca"] is not None]
     ok2 = all(x["pca"] >= 2 for x in at36)
     margins = ", ".join(f"{x['pca']:+.1f}" for x in at36)

@@ -96,3 +96,16 @@ def test_verdicts_compare_each_cae_point_with_the_baseline_at_the_nearest_rate()
     assert [r["cae"] for r in rows] == ["a", "b"]  # float points only
     assert rows[0]["pca"] == pytest.approx(1.5) and rows[1]["pca"] == pytest.approx(1.5)  # not 20.0 - 17.5
     assert rows[0]["dwt"] is None
+
+
+def test_statements_name_the_rates_won_and_lost():
+    from hwcae.evaluate.report import _statements
+
+    cae = [{"name": "a", "kind": "float", "cr_fixed": 28.4, "sndr_db_mean": 20.0},
+           {"name": "b", "kind": "float", "cr_fixed": 36.6, "sndr_db_mean": 19.0}]
+    rd = {"cae": cae, "pca": [{"cr_fixed": 28.4, "sndr_db_mean": 18.5}, {"cr_fixed": 36.6, "sndr_db_mean": 17.5}],
+          "dwt": [{"cr_fixed": 28.4, "sndr_db_mean": 21.0}, {"cr_fixed": 36.6, "sndr_db_mean": 8.0}], "cs": []}
+    lines = _statements(rd, None)
+    assert lines[0] == "CAE vs PCA: better at every rate compared: CR 28 (+1.5 dB), CR 37 (+1.5 dB)."
+    assert lines[1] == "CAE vs DWT: better at CR 37 (+11.0 dB); not better at CR 28 (-1.0 dB)."
+    assert "does not hold (margins +1.5 dB)" in lines[2]
