@@ -53,7 +53,7 @@ bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (r
 report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.json (QUICK=1: < 5 min)
 	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,)
 
-report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (7-10 min each on one core)
+report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (10-12 min each on one core)
 	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 || exit 1; done
 
 # The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).
