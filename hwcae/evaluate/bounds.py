@@ -5,7 +5,9 @@ Where the data has clean twins (the built-in generator), three levels frame the 
 - ``noisy_input``: the noisy spikes themselves (no coding, no denoising).
 - ``linear_mmse``: the best linear denoiser (a 256 x 256 matrix, least squares from noisy to
   clean) fitted on the fit set's pairs and applied to the scored spikes, with no rate limit.
-  PCA at any rate and bit depth is a linear map too; it cannot beat this on average energy.
+  Unquantised PCA is a linear map too, fitted without the clean twins: in squared error it does
+  not beat this on data like the fit set (the mean of per-spike dB can order them a little
+  differently), and coefficient quantisation only adds error.
 - ``unit_template``: every scored spike replaced by the mean clean waveform of its ground-truth
   unit, taken over the scored spikes themselves (an oracle: it knows the unit and averages the
   answers). What remains is per-spike variation (sub-sample jitter, overlapping spikes) that a
