@@ -94,6 +94,11 @@ def sweep(codecs: dict, fit: SpikeSet, score: SpikeSet, progress: bool = False, 
     return out
 
 
+def nearest_rate(points: list[dict], cr_fixed: float) -> dict | None:
+    """The point whose ``cr_fixed`` is nearest to ``cr_fixed`` on a log scale (None if no points)."""
+    return min(points, key=lambda x: abs(math.log(x["cr_fixed"] / cr_fixed)), default=None)
+
+
 def verdicts(rd: dict) -> list[dict]:
     """For each float CAE point and baseline: the margin in dB (CAE minus baseline), or None."""
     rows = []
@@ -103,8 +108,7 @@ def verdicts(rd: dict) -> list[dict]:
         row = {"cae": p["name"], "cr_fixed": p["cr_fixed"], "cae_db": p["sndr_db_mean"]}
         for b in BASELINES:
             near = [x for x in rd[b] if math.isclose(x["cr_fixed"], p["cr_fixed"], rel_tol=0.35)]
-            # the baseline point nearest in rate (another one within 35 % is not "the same bits")
-            q = min(near, key=lambda x: abs(math.log(x["cr_fixed"] / p["cr_fixed"])), default=None)
+            q = nearest_rate(near, p["cr_fixed"])  # another point within 35 % is not "the same bits"
             row[b] = None if q is None else p["sndr_db_mean"] - q["sndr_db_mean"]
         rows.append(row)
     return rows

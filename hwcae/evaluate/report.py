@@ -123,7 +123,7 @@ def _statements(rd: dict, sort: dict | None) -> list[str]:
     lines.append(f"Issue target 'CAE >= PCA + 2 dB at every CR >= 36': {'holds' if ok2 and at36 else 'does not hold'}"
                  + (f" (margins {margins} dB)" if at36 else ""))
     if sort is not None and sort["cae"]:
-        near = min(sort["cae"], key=lambda p: abs(np.log(p["cr_fixed"] / 36.6)))
+        near = rdmod.nearest_rate(sort["cae"], 36.6)
         drop = 100 * (sort["original_accuracy"] - near["accuracy"])
         lines.append(f"Sorting accuracy at CR {near['cr_fixed']:.0f}: {100 * near['accuracy']:.1f} % vs "
                      f"{100 * sort['original_accuracy']:.1f} % on the original spikes "

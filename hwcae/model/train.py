@@ -48,7 +48,7 @@ def augment(x: torch.Tensor, y: torch.Tensor, arch: Arch, gen: torch.Generator):
         s = int(torch.randint(-t.augment_shift, t.augment_shift + 1, (1,), generator=gen))
         x, y = torch.roll(x, s, dims=2), torch.roll(y, s, dims=2)
     lo, hi = t.augment_stretch
-    if hi > lo or lo != 1.0:
+    if (lo, hi) != (1.0, 1.0):
         f = math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * float(torch.rand(1, generator=gen)))
         ys = stretch(y, f)
         x, y = ys + (x - y), ys
