@@ -13,6 +13,9 @@ def add_parser(sub):
     p.add_argument("--bounds", action="store_true",
                    help="also print reference levels vs clean (noisy input, best linear denoiser, "
                         "unit template); needs clean twins")
+    p.add_argument("--by-recording", action="store_true",
+                   help="also print each recording's spike count, rate, noise (uV) and every row's SNDR "
+                        "(needs recording ids, as synth sets have)")
     p.add_argument("--json", help="also write every number to this JSON file")
     return p
 
@@ -34,7 +37,8 @@ def run(args) -> int:
         from hwcae.model.checkpoint import load_checkpoint
 
         payload = load_checkpoint(args.checkpoint)
-    result = evaluate(data, checkpoint=payload, bits=args.bits_per_spike, fit_data=fit, with_bounds=args.bounds)
+    result = evaluate(data, checkpoint=payload, bits=args.bits_per_spike, fit_data=fit, with_bounds=args.bounds,
+                      by_recording=args.by_recording)
     result["data"] = desc
     print(f"data: {desc['source']} ({result['scored_spikes']} spikes scored; {result['split']})")
     print(format_table(result))

@@ -30,12 +30,15 @@ def _entropy_columns(codes: np.ndarray) -> float:
     return total
 
 
-def baseline_rows(fit: SpikeSet, score: SpikeSet, bits: float) -> dict:
+def baseline_rows(fit: SpikeSet, score: SpikeSet, bits: float, keep: dict | None = None) -> dict:
+    """PCA and DWT rows at ``bits`` per spike; ``keep`` (if given) receives each reconstruction."""
     rows = {}
     for codec in (PCACodec.at_budget(bits), DWTCodec.at_budget(bits)):
         codec.fit(fit.spikes)
         code = codec.encode(score.spikes)
         rec = codec.decode(code)
+        if keep is not None:
+            keep[codec.name] = rec
         row = summarize(score.spikes, rec, score.clean, codec.bits_per_spike)
         if codec.name == "pca":
             h = _entropy_columns(code)
@@ -47,13 +50,16 @@ def baseline_rows(fit: SpikeSet, score: SpikeSet, bits: float) -> dict:
     return rows
 
 
-def cae_row(payload: dict, score: SpikeSet) -> dict:
-    """The CAE's row: a float checkpoint encodes in float, a QAT one with the fixed-point reference."""
+def cae_row(payload: dict, score: SpikeSet, keep: dict | None = None) -> dict:
+    """The CAE's row: a float checkpoint encodes in float, a QAT one with the fixed-point reference.
+    ``keep`` (if given) receives the reconstruction under ``"cae"``."""
     from hwcae.codec.codec import Codec, cr_bytes, rate_report
 
     codec = Codec(payload)
     idx = codec.encode(score.spikes)
     rec = codec.decode(idx)
+    if keep is not None:
+        keep["cae"] = rec
     arch = codec.arch
     row = summarize(score.spikes, rec, score.clean, arch.bits_per_spike_fixed)
     h = entropy_bits(idx, arch.vq.codebook_size)
@@ -70,7 +76,7 @@ def cae_row(payload: dict, score: SpikeSet) -> dict:
 
 
 def evaluate(data: SpikeSet, *, checkpoint: dict | None = None, bits: float | None = None,
-             fit_data: SpikeSet | None = None, with_bounds: bool = False) -> dict:
+             fit_data: SpikeSet | None = None, with_bounds: bool = False, by_recording: bool = False) -> dict:
     if fit_data is None:
         fit_data, score = data.halves()
         split = "baselines fitted on the first half of --data; all rows scored on the second half"
@@ -78,15 +84,24 @@ def evaluate(data: SpikeSet, *, checkpoint: dict | None = None, bits: float | No
         score = data
         split = "baselines fitted on --fit-data; all rows scored on all of --data"
     result: dict = {"split": split, "scored_spikes": len(score), "fit_spikes": len(fit_data)}
+    if by_recording:
+        from hwcae.evaluate.breakdown import recording_ids
+
+        recording_ids(score)  # fail before any work
+    recons: dict | None = {} if by_recording else None
     if checkpoint is not None:
-        cae = cae_row(checkpoint, score)
+        cae = cae_row(checkpoint, score, recons)
         bits = bits or cae["bits_per_spike"]
         result.update(cae)
         result["model"] = checkpoint["arch"]["name"]
         result["model_hash"] = checkpoint["content_hash"]
     bits = bits or DEFAULT_BITS
     result["budget_bits_per_spike"] = bits
-    result["baselines"] = baseline_rows(fit_data, score, bits)
+    result["baselines"] = baseline_rows(fit_data, score, bits, recons)
+    if by_recording:
+        from hwcae.evaluate.breakdown import by_recording as breakdown
+
+        result["by_recording"] = breakdown(score, recons)
     if with_bounds:
         from hwcae.evaluate.bounds import bounds
 
@@ -117,4 +132,8 @@ def format_table(result: dict) -> str:
                  "unit_template": "unit-mean clean template (oracle)"}
         text += "\nreference levels (not codecs), SNDR vs clean mean:\n" + "\n".join(
             f"  {names.get(k, k):<38} {v:6.2f} dB" for k, v in result["bounds"].items())
+    if result.get("by_recording"):
+        from hwcae.evaluate.breakdown import format_breakdown
+
+        text += "\n" + format_breakdown(result["by_recording"], vs_clean="input" in result["by_recording"][0])
     return text
