@@ -29,16 +29,19 @@ venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 test: $(STAMP) chromium ## run the test suite (tiny models; a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
-train: $(STAMP) ## retrain the float checkpoints models/float.pt and models/float-hw-tiny.pt (~30 min on 2 cores)
+train: $(STAMP) ## retrain the float checkpoints models/float.pt, float-dense.pt and float-hw-tiny.pt (~40 min on 2 cores)
 	$(HWCAE) train --config default --out models/float.pt --seed 0 --threads 1
+	$(HWCAE) train --config dense --out models/float-dense.pt --seed 0 --threads 1
 	$(HWCAE) train --config hw-tiny --out models/float-hw-tiny.pt --seed 0 --epochs 9
 
 qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>.pt)
 	$(HWCAE) qat $(if $(DESIGN),--design $(DESIGN),--all)
 
-eval: $(STAMP) ## rate-distortion table on the built-in held-out test split
-	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --json reports/eval-test.json
-	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --json reports/eval-unseen.json
+eval: $(STAMP) ## rate-distortion tables (default and dense CAE) on the held-out test and unseen splits
+	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --by-recording --json reports/eval-test.json
+	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --by-recording --json reports/eval-unseen.json
+	$(HWCAE) eval --data synth --checkpoint models/float-dense.pt --by-recording --json reports/eval-dense-test.json
+	$(HWCAE) eval --data synth:unseen --checkpoint models/float-dense.pt --by-recording --json reports/eval-dense-unseen.json
 
 hls: $(STAMP) ## convert the default designs to Vitis + Catapult HLS projects, compile C-sim, verify
 	$(HWCAE) hls $(if $(DESIGN),--design $(DESIGN),) $(if $(filter 1,$(SYNTH)),--synth,)

@@ -62,6 +62,26 @@ class Encoder(nn.Module):
         return self.head(x)
 
 
+class Dense(nn.Sequential):
+    """Flatten -> fully connected layers of widths ``hidden`` with ``act`` after each -> ``out_shape``."""
+
+    def __init__(self, inputs: int, hidden: list[int], out_shape: tuple[int, int], act: type[nn.Module]):
+        layers: list[nn.Module] = [nn.Flatten()]
+        for width in hidden:
+            layers += [nn.Linear(inputs, width), act()]
+            inputs = width
+        layers += [nn.Linear(inputs, out_shape[0] * out_shape[1]), nn.Unflatten(1, out_shape)]
+        super().__init__(*layers)
+
+
+def make_encoder(arch: Arch) -> nn.Module:
+    """The on-chip encoder: the conv pattern, or fully connected ReLU layers (``kind: dense``)."""
+    e = arch.encoder
+    if e.kind == "dense":
+        return Dense(N_CHANNELS * N_SAMPLES, e.hidden, (e.latent_dim, arch.latent_positions), nn.ReLU)
+    return Encoder(arch)
+
+
 class ResBlock(nn.Module):
     def __init__(self, ch: int, k: int):
         super().__init__()
@@ -89,6 +109,11 @@ class Decoder(nn.Module):
     def __init__(self, arch: Arch):
         super().__init__()
         d, k = arch.decoder.channels, arch.decoder.kernel
+        dim = arch.encoder.latent_dim * arch.latent_positions
+        self.skip = nn.Linear(dim, N_CHANNELS * N_SAMPLES) if arch.decoder.linear_skip else None
+        if arch.decoder.hidden:
+            self.net = Dense(dim, arch.decoder.hidden, (N_CHANNELS, N_SAMPLES), nn.GELU)
+            return
         if arch.decoder.input == "dense":
             first: nn.Module = DenseInput(arch.encoder.latent_dim, arch.latent_positions, d)
         else:
@@ -100,8 +125,6 @@ class Decoder(nn.Module):
             layers.append(ResBlock(d, k))
         layers.append(nn.Conv1d(d, N_CHANNELS, k, padding=k // 2))
         self.net = nn.Sequential(*layers)
-        dim = arch.encoder.latent_dim * arch.latent_positions
-        self.skip = nn.Linear(dim, N_CHANNELS * N_SAMPLES) if arch.decoder.linear_skip else None
 
     def forward(self, q):
         out = self.net(q)
@@ -116,7 +139,7 @@ class CAE(nn.Module):
     def __init__(self, arch: Arch):
         super().__init__()
         self.arch = arch
-        self.encoder = Encoder(arch)
+        self.encoder = make_encoder(arch)
         self.vq = VectorQuantizer(arch.vq.codebook_size, arch.vector_dim, arch.vq.beta,
                                   arch.vq.ema, arch.vq.decay, arch.vq.dead_restart)
         self.decoder = Decoder(arch)
@@ -149,11 +172,14 @@ class CAE(nn.Module):
 def count_encoder_macs(arch: Arch) -> int:
     """Multiply-accumulates per spike of the on-chip encoder plus the codeword search."""
     e, n = arch.encoder, 64
+    search = arch.indices_per_spike * arch.vector_dim * arch.vq.codebook_size
+    if e.kind == "dense":
+        widths = [N_CHANNELS * N_SAMPLES, *e.hidden, e.latent_dim * arch.latent_positions]
+        return sum(a * b for a, b in zip(widths, widths[1:])) + search
     macs = N_CHANNELS * e.channels * e.stem_kernel * n
     for b in e.blocks:
         g = b.groups
         macs += n * (e.channels * b.bottleneck + b.bottleneck * b.bottleneck * b.kernel + b.bottleneck * e.channels) // g
         n //= b.pool
     macs += n * e.channels * e.latent_dim * e.head_kernel
-    macs += arch.indices_per_spike * arch.vector_dim * arch.vq.codebook_size
-    return macs
+    return macs + search

@@ -1,8 +1,9 @@
 """Model architecture as validated YAML (``hwcae/model/arch/*.yaml``).
 
 The encoder is what goes on chip: conv stem, residual bottleneck blocks with max-pooling,
-a 1x1 head to the latent; every layer is one hls4ml and Brevitas take (batch norm is folded
-before fixed point). The decoder runs off-chip in float.
+a head to the latent; every layer is one hls4ml and Brevitas take (batch norm is folded
+before fixed point). A `dense` encoder (fully connected ReLU layers) is float-only so far.
+The decoder runs off-chip in float: a conv stack, or fully connected layers.
 """
 from __future__ import annotations
 
@@ -28,18 +29,28 @@ class Block(Strict):
 
 
 class Encoder(Strict):
-    channels: PosInt
+    # `conv`: stem, bottleneck blocks with max-pooling, head (the seed's pattern; QAT and HLS take
+    # it). `dense`: fully connected layers of widths `hidden` (ReLU) from the flattened 4 x 64
+    # spike to latent_dim x `positions` values (float only so far)
+    kind: Literal["conv", "dense"] = "conv"
+    hidden: list[PosInt] = []
+    positions: PosInt | None = None  # dense only: latent positions (conv: 64 / product of pools)
+    channels: PosInt = 32
     stem_kernel: PosInt = 1
     # the head's kernel over latent positions: 1 = each latent vector sees only its own few input
     # samples; >= 2 x positions - 1 = every latent vector sees the whole spike (a global code)
     head_kernel: PosInt = 1
-    blocks: list[Block]
+    blocks: list[Block] = []
     share_weights: bool = False  # the seed applies one bottleneck twice
     batch_norm: bool = True
     latent_dim: PosInt = 16
 
     @pydantic.model_validator(mode="after")
     def _check(self):
+        if self.kind == "dense" and (not self.hidden or self.positions is None or self.blocks):
+            raise ValueError("a dense encoder needs hidden widths and positions, and no blocks")
+        if self.kind == "conv" and (self.hidden or self.positions is not None):
+            raise ValueError("hidden and positions belong to dense encoders (kind: dense)")
         for i, b in enumerate(self.blocks):
             if self.channels % b.groups or b.bottleneck % b.groups:
                 raise ValueError(f"block {i}: groups={b.groups} must divide channels and bottleneck")
@@ -73,6 +84,9 @@ class Decoder(Strict):
     # add a linear map from the whole latent straight to the 4 x 64 output beside the conv stack:
     # the best linear (PCA-like) reconstruction is then one layer away, the convs add the rest
     linear_skip: bool = False
+    # widths of fully connected hidden layers (GELU) from the flattened latent to the 4 x 64 output,
+    # replacing the conv stack (channels, kernel and input then unused); [] = the conv stack
+    hidden: list[PosInt] = []
 
 
 class Train(Strict):
@@ -130,6 +144,8 @@ class Arch(Strict):
 
     @property
     def latent_positions(self) -> int:
+        if self.encoder.kind == "dense":
+            return self.encoder.positions
         n = N_SAMPLES
         for b in self.encoder.blocks:
             n //= b.pool

@@ -60,6 +60,9 @@ class QuantEncoder(nn.Module):
     def __init__(self, arch: Arch, design: Design, codebook: torch.Tensor):
         super().__init__()
         e = arch.encoder
+        if e.kind != "conv":
+            raise HwcaeError(f"design {design.name}: architecture {arch.name!r} has a {e.kind} encoder; "
+                             "QAT and HLS export take conv encoders only so far")
         if any(b.groups != 1 for b in e.blocks) or e.share_weights:
             raise HwcaeError(f"design {design.name}: architecture {arch.name!r} has grouped or shared convolutions, "
                              "which hls4ml does not take; quantise an ungrouped architecture")

@@ -53,7 +53,7 @@ def test_architectures_load_and_count():
     assert a.latent_positions == 16 and a.indices_per_spike == 16 and a.bits_per_spike_fixed == 112
     assert count_encoder_macs(load_arch("paper")) > count_encoder_macs(a)
     x = torch.randn(2, 4, 64)
-    for name in ("default", "paper", "tiny"):
+    for name in ("default", "paper", "tiny", "dense"):
         m = CAE(load_arch(name)).eval()
         rec, idx, _ = m(x)
         assert rec.shape == x.shape and idx.shape == (2, load_arch(name).indices_per_spike)
@@ -256,3 +256,53 @@ def test_vq_warmup_trains_continuous_then_fits_the_codebook(tiny_set, tmp_path, 
     assert len(h) == 4 and p["metrics"]["val_sndr_db"] == pytest.approx(h[3]["val_sndr_db"], abs=1e-6)
     with pytest.raises(HwcaeError, match="warm-up"):
         tr.train(arch_from_dict(d), fit, val, tmp_path / "x.pt", epochs=2, seed=0, progress=False)
+
+
+def _tiny_dense(**encoder):
+    from hwcae.model.config import arch_from_dict
+
+    d = load_arch("tiny").model_dump(mode="json")
+    d["encoder"].update(dict(kind="dense", hidden=[32], positions=8, blocks=[]), **encoder)
+    d["decoder"]["hidden"] = [16]
+    return arch_from_dict(d)
+
+
+def test_dense_encoder_and_decoder_shapes_macs_and_reach():
+    a = _tiny_dense()
+    assert a.indices_per_spike == 8 and a.bits_per_spike_fixed == 8 * 4
+    assert count_encoder_macs(a) == 256 * 32 + 32 * 4 * 8 + 8 * 4 * 16  # two layers + codeword search
+    m = CAE(a).eval()
+    rec, idx, _ = m(torch.randn(3, 4, 64))
+    assert rec.shape == (3, 4, 64) and idx.shape == (3, 8)
+    x = torch.zeros(1, 4, 64)
+    x[0, 3, 63] = 1.0  # the last sample of the last channel reaches every latent position
+    with torch.no_grad():
+        assert (m.encoder(x) - m.encoder(torch.zeros(1, 4, 64)))[0].abs().sum(0).min() > 0
+        m.decoder.skip.weight.zero_(), m.decoder.skip.bias.fill_(0.5)
+        q = torch.randn(2, 4, 8)
+        assert torch.allclose(m.decoder(q) - m.decoder.net(q), torch.full((2, 4, 64), 0.5))
+
+
+def test_dense_encoder_validation_and_qat_refusal():
+    from hwcae.model.config import arch_from_dict
+    from hwcae.quantize.design import load_design
+    from hwcae.quantize.qcae import QuantEncoder
+
+    with pytest.raises(HwcaeError, match="needs hidden widths and positions"):
+        _tiny_dense(positions=None)
+    d = load_arch("tiny").model_dump(mode="json")
+    d["encoder"]["hidden"] = [8]
+    with pytest.raises(HwcaeError, match="belong to dense encoders"):
+        arch_from_dict(d)
+    with pytest.raises(HwcaeError, match="conv encoders only"):
+        QuantEncoder(_tiny_dense(), load_design("w8a8"), torch.zeros(16, 4))
+
+
+def test_dense_training_lowers_the_loss(tiny_set, tmp_path):
+    from hwcae.model.train import train
+
+    fit, val = tiny_set.halves()
+    p = train(_tiny_dense(), fit, val, tmp_path / "d.pt", epochs=4, seed=0, progress=False)
+    h = p["metrics"]["history"]
+    assert p["metrics"]["val_mse"] < 0.7 * h[0]["val_mse"]  # epoch 0: before any training
+    assert load_checkpoint(tmp_path / "d.pt")["arch"]["encoder"]["kind"] == "dense"
