@@ -29,12 +29,12 @@ def by_recording(score: SpikeSet, recons: dict[str, np.ndarray]) -> list[dict]:
     ref = score.spikes if score.clean is None else score.clean
     methods = dict(recons) if score.clean is None else {"input": score.spikes, **recons}
     per_spike = {name: sndr_db(ref, rec) for name, rec in methods.items()}
-    fs = None if score.fs is None else np.broadcast_to(np.asarray(score.fs, float), (len(score),))
+    fs = score.fs_per_spike()
     rows = []
     for rec_id in np.unique(ids):
         m = ids == rec_id
         row = {"recording": rec_id.item(), "spikes": int(m.sum()),
-               "fs_hz": math.nan if fs is None else float(fs[m][0]),
+               "fs_hz": float(fs[m][0]),
                "noise_uv": math.nan if score.clean is None
                else float(np.sqrt(np.mean((score.spikes[m] - score.clean[m]) ** 2)))}
         row.update({name: float(s[m].mean()) for name, s in per_spike.items()})

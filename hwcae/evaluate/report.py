@@ -57,7 +57,7 @@ def _split(data: SpikeSet, n: int) -> tuple[SpikeSet, SpikeSet]:
 
 def _fs_breakdown(rec: np.ndarray, pca, score: SpikeSet) -> list[dict]:
     """SNDR of the default CAE (its reconstruction ``rec`` of ``score``) and PCA per sampling rate."""
-    fs = np.broadcast_to(np.asarray(score.fs if score.fs is not None else np.nan, float), (len(score),))
+    fs = score.fs_per_spike()
     out = []
     for f in np.unique(fs):
         sel = np.flatnonzero(fs == f)

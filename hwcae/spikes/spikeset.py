@@ -48,6 +48,10 @@ class SpikeSet:
         fs = self.fs if self.fs is None or np.ndim(self.fs) == 0 else self.fs[index]
         return SpikeSet(self.spikes[index], pick(self.clean), pick(self.labels), fs, pick(self.recording))
 
+    def fs_per_spike(self) -> np.ndarray:
+        """(N,) sampling rate of each spike in Hz (NaN where unknown)."""
+        return np.broadcast_to(np.asarray(np.nan if self.fs is None else self.fs, float), (len(self),))
+
     def halves(self) -> tuple["SpikeSet", "SpikeSet"]:
         """First and second half (by order; synthetic sets are ordered by recording)."""
         n = len(self) // 2
