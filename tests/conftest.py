@@ -49,3 +49,29 @@ def tiny_qat(tiny_set, tiny_checkpoint, tmp_path_factory):
     path = tmp_path_factory.mktemp("qat") / "qat-tiny.pt"
     qat(design, load_checkpoint(tiny_checkpoint), fit, val, path, epochs=1, progress=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_dense_qat(tiny_set, tmp_path_factory):
+    """A tiny dense-encoder CAE (3 float epochs) fine-tuned for one epoch under the w8a8 design."""
+    import torch
+
+    from hwcae.model.checkpoint import load_checkpoint
+    from hwcae.model.config import load_arch
+    from hwcae.model.train import train
+    from hwcae.quantize.design import load_design
+    from hwcae.quantize.qat import qat
+
+    torch.set_num_threads(2)
+    fit, val = tiny_set.halves()
+    root = tmp_path_factory.mktemp("dense")
+    train(load_arch("tiny-dense"), fit, val, root / "float.pt", epochs=3, seed=0, progress=False)
+    design = load_design("w8a8").model_copy(update={"arch": "tiny-dense", "name": "tiny-dense-w8a8"})
+    qat(design, load_checkpoint(root / "float.pt"), fit, val, root / "qat.pt", epochs=1, progress=False)
+    return root / "qat.pt"
+
+
+@pytest.fixture(params=["tiny_qat", "tiny_dense_qat"])
+def each_qat(request):
+    """Each encoder kind's tiny QAT checkpoint in turn (conv, dense)."""
+    return request.getfixturevalue(request.param)

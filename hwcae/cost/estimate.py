@@ -47,7 +47,10 @@ class Layer:
 
 def layers_from_fixed_point(fp: dict, design, arch) -> list[Layer]:
     """The encoder's layers with the word widths of the exported fixed-point model."""
-    acts = fp["acts"]
+    if fp.get("kind", "conv") == "dense":  # one position per layer; fc<i> reads fc<i-1>'s word
+        names = list(fp["convs"])
+        inputs, positions = dict(zip(names, ["input", *names[:-1]])), dict.fromkeys(names, 1)
+        return _layers(fp, design, inputs, positions, {"head": "latent"}, fp["positions"])
     inputs = {"stem": "input"}
     prev = "stem"
     n = 64
@@ -58,7 +61,13 @@ def layers_from_fixed_point(fp: dict, design, arch) -> list[Layer]:
         prev = f"block{i}.add"
         n //= pool
     inputs["head"], positions["stem"], positions["head"] = prev, 64, n
-    out_word = {"stem": "stem", "head": "latent"}
+    return _layers(fp, design, inputs, positions, {"stem": "stem", "head": "latent"}, n)
+
+
+def _layers(fp: dict, design, inputs: dict, positions: dict, out_word: dict, n_latent: int) -> list[Layer]:
+    """Weight layers (input word ``inputs[name]``, output word ``out_word`` or the layer's own
+    name) and the codeword search over ``n_latent`` positions."""
+    acts = fp["acts"]
     layers = []
     for name, c in fp["convs"].items():
         o, cin, k = c["w"].shape
@@ -66,7 +75,7 @@ def layers_from_fixed_point(fp: dict, design, arch) -> list[Layer]:
         layers.append(Layer(name, cin, o, k, positions[name], c["w_bits"], acts[inputs[name]]["bits"],
                             design.bias_bits, acts[out]["bits"]))
     cb = fp["codebook"]
-    layers.append(Layer("codeword search", cb["w"].shape[1], cb["w"].shape[0], 1, n, cb["bits"],
+    layers.append(Layer("codeword search", cb["w"].shape[1], cb["w"].shape[0], 1, n_latent, cb["bits"],
                         acts["latent"]["bits"], 2 * cb["bits"] + 1, 0, kind="search"))
     return layers
 

@@ -29,14 +29,13 @@ def _act(qt) -> dict:
 
 @torch.no_grad()
 def extract(encoder) -> dict:
-    """Integer weights, biases and activation formats of a :class:`QuantEncoder` (eval mode)."""
+    """Integer weights, biases and activation formats of a QAT encoder (eval mode).
+
+    Dense layers are stored as kernel-1 convolutions over one position (``w`` (out, in, 1)), so
+    one layer format serves both encoder kinds; ``kind`` and ``positions`` say how to run them."""
     encoder.eval()
     acts: dict[str, dict] = {}
     hooks = []
-    named = {"input": encoder.inp, "stem": encoder.stem_act, "latent": encoder.latent_q}
-    for i, b in enumerate(encoder.blocks):
-        named.update({f"block{i}.reduce": b.reduce_act, f"block{i}.mid": b.mid_act,
-                      f"block{i}.add_in": b.add_q, f"block{i}.add": b.out_act})
     conv_in: dict[str, int] = {}
 
     def record_act(name):
@@ -49,33 +48,35 @@ def extract(encoder) -> dict:
             conv_in.setdefault(name, _exp(inputs[0].scale))
         return hook
 
-    for name, mod in named.items():
+    for name, mod in encoder.act_quantizers().items():
         hooks.append(mod.register_forward_hook(record_act(name)))
     for name in encoder.layer_names():
-        hooks.append(encoder.conv(name).register_forward_hook(record_conv_input(name)))
+        hooks.append(encoder.layer(name).register_forward_hook(record_conv_input(name)))
     encoder.latent(torch.zeros(1, 4, 64))
     for h in hooks:
         h.remove()
-    out = {"acts": acts, "convs": {}}
+    out = {"acts": acts, "convs": {}, "kind": encoder.kind, "positions": int(encoder.arch.latent_positions)}
     for name in encoder.layer_names():
-        conv = encoder.conv(name)
-        qw = conv.quant_weight()
+        layer = encoder.layer(name)
+        qw = layer.quant_weight()
         w_exp = _exp(qw.scale)
         acc_exp = w_exp + conv_in[name]
         bias_bits = encoder.design.bias_bits
         lim = 2 ** (bias_bits - 1) - 1
-        b_int = torch.clamp(torch.round(conv.bias / 2.0 ** acc_exp), -lim, lim)
+        b_int = torch.clamp(torch.round(layer.bias / 2.0 ** acc_exp), -lim, lim)
+        w_int = torch.round(qw.value / 2.0 ** w_exp).to(torch.int64)
         out["convs"][name] = {
-            "w": torch.round(qw.value / 2.0 ** w_exp).to(torch.int64).numpy(),  # (out, in, k)
+            "w": w_int.reshape(w_int.shape[0], w_int.shape[1], -1).numpy(),  # (out, in, k)
             "w_exp": w_exp, "w_bits": int(qw.bit_width),
             "b": b_int.to(torch.int64).numpy(), "acc_exp": acc_exp, "in_exp": conv_in[name],
-            "kernel": int(conv.kernel_size[0]),
+            "kernel": int(layer.kernel_size[0]) if hasattr(layer, "kernel_size") else 1,
         }
     cb = encoder.score.quant_weight()
     cb_exp = _exp(cb.scale)
-    out["codebook"] = {"w": torch.round(cb.value[:, :, 0] / 2.0 ** cb_exp).to(torch.int64).numpy(),
-                       "exp": cb_exp, "bits": int(cb.bit_width)}
-    out["pools"] = [b.pool.kernel_size if isinstance(b.pool, torch.nn.MaxPool1d) else 1 for b in encoder.blocks]
+    cb_int = torch.round(cb.value / 2.0 ** cb_exp).to(torch.int64)
+    out["codebook"] = {"w": cb_int.reshape(cb_int.shape[0], cb_int.shape[1]).numpy(), "exp": cb_exp, "bits": int(cb.bit_width)}
+    blocks = getattr(encoder, "blocks", [])
+    out["pools"] = [b.pool.kernel_size if isinstance(b.pool, torch.nn.MaxPool1d) else 1 for b in blocks]
     out["input_scale_uv"] = float(encoder.arch.input_scale_uv)
     return out
 
@@ -84,7 +85,8 @@ def save(fp: dict, path: str | os.PathLike) -> None:
     """Flatten to one ``.npz`` (atomically): arrays as they are, formats as small int arrays."""
     from hwcae.fileio import atomic_path
 
-    arrays = {"input_scale_uv": np.array(fp["input_scale_uv"]), "pools": np.array(fp["pools"])}
+    arrays = {"input_scale_uv": np.array(fp["input_scale_uv"]), "pools": np.array(fp["pools"], np.int64),
+              "kind": np.array(fp["kind"]), "positions": np.array(fp["positions"]), "order": np.array(list(fp["convs"]))}
     for name, a in fp["acts"].items():
         arrays[f"act/{name}"] = np.array([a["bits"], int(a["signed"]), a["exp"]])
     for name, c in fp["convs"].items():
@@ -102,7 +104,11 @@ def load(path: str | os.PathLike) -> dict:
         z = dict(np.load(path, allow_pickle=False))
     except Exception as exc:
         raise HwcaeError(f"cannot read fixed-point weights {path}: {exc.__class__.__name__}") from None
-    fp = {"acts": {}, "convs": {}, "input_scale_uv": float(z["input_scale_uv"]), "pools": z["pools"].tolist()}
+    missing = {"input_scale_uv", "pools", "kind", "positions", "order", "codebook/w"} - set(z)
+    if missing:
+        raise HwcaeError(f"{path} is not an hwcae fixed-point weights file (no {sorted(missing)[0]}): re-run make hls")
+    fp = {"acts": {}, "convs": {}, "input_scale_uv": float(z["input_scale_uv"]), "pools": z["pools"].tolist(),
+          "kind": str(z["kind"]), "positions": int(z["positions"])}
     for key, v in z.items():
         parts = key.split("/")
         if parts[0] == "act":
@@ -111,7 +117,6 @@ def load(path: str | os.PathLike) -> dict:
             name = parts[1]
             fp["convs"][name] = {"w": z[f"conv/{name}/w"], "b": z[f"conv/{name}/b"], "w_exp": int(v[0]),
                                  "w_bits": int(v[1]), "acc_exp": int(v[2]), "in_exp": int(v[3]), "kernel": int(v[4])}
-    order = ["stem"] + [f"block{i}.{l}" for i in range(len(fp["pools"])) for l in ("reduce", "mid", "expand")] + ["head"]
-    fp["convs"] = {n: fp["convs"][n] for n in order}
+    fp["convs"] = {str(n): fp["convs"][str(n)] for n in z["order"]}
     fp["codebook"] = {"w": z["codebook/w"], "exp": int(z["codebook/meta"][0]), "bits": int(z["codebook/meta"][1])}
     return fp

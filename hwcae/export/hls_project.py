@@ -79,6 +79,7 @@ def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, c
 
     from hwcae.export.argmax_layer import register
     from hwcae.export.hls4ml_patches import install
+    from hwcae.export.qonnx_export import latent_quant as latent_quant_node
 
     register(cfg.backend)
     install()
@@ -96,12 +97,12 @@ def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, c
         key = name[:-4] if name.endswith("_act") else name
         if key in layers:
             layers[key]["Precision"]["result"] = _type_str(w, i, s)
-    convs = [n for n in onnx_model.graph.node if n.op_type == "Conv"]
+    weighted = [n for n in onnx_model.graph.node if n.op_type in ("Conv", "MatMul")]  # fp's layers, then the search
     fan_in = [c["w"].shape[1] * c["w"].shape[2] for c in fp["convs"].values()] + [fp["codebook"]["w"].shape[1]]
-    for node, fi in zip(convs, fan_in):  # hls4ml's resource conv needs reuse <= kernel x channels in
+    for node, fi in zip(weighted, fan_in):  # hls4ml's resource conv needs reuse <= kernel x channels in
         layers[node.name]["ReuseFactor"] = _valid_reuse(cfg.reuse_factor, fi)
-    score_conv = convs[-1]
-    latent_quant = onnx_model.find_producer(score_conv.input[0])
+    score_conv = weighted[-1]
+    latent_quant = latent_quant_node(onnx_model)
     sw, si = score_type(fp)
     layers[score_conv.name]["Precision"].update({"result": f"fixed<{sw},{si}>", "accum": f"fixed<{sw},{si}>",
                                                  "bias": f"fixed<{sw},{si}>"})
@@ -123,10 +124,7 @@ def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, c
         if (p.width, p.integer, p.signed) != want:
             forced.append((layer.name, str(p), _type_str(*want)))
             p.width, p.integer, p.signed = want
-    head = onnx_model.find_producer(latent_quant.input[0]).name  # the head conv, which absorbs the latent Quant
-    names = [layer.name for layer in model.get_layers()]
-    latent_layer = f"{latent_quant.name}_act" if f"{latent_quant.name}_act" in names else \
-        next(n for n in names if n == head or n.endswith(f"_{head}"))
+    latent_layer = _latent_layer(model, latent_quant.name)
     proj = Project(out_dir, cfg.backend, model, latent_layer, forced)
     model.write()
     if compile:
@@ -136,12 +134,31 @@ def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, c
     return proj
 
 
+def _latent_layer(model, latent_quant: str) -> str:
+    """The hls4ml layer that writes the latent word: the latent Quant's own activation layer, or
+    (where hls4ml absorbed that Quant into the head) the first layer above the codeword search
+    that is not the search itself or a reshape."""
+    names = [layer.name for layer in model.get_layers()]
+    if f"{latent_quant}_act" in names:
+        return f"{latent_quant}_act"
+    layer = next(la for la in model.get_layers() if la.class_name == "VQArgmax")
+    seen_search = False
+    while True:
+        layer = layer.get_input_node()
+        if layer.class_name == "Reshape":
+            continue
+        if seen_search:
+            return layer.name
+        seen_search = True  # the score conv / dense
+
+
 def predict(proj: Project, x_codes_norm: np.ndarray, batch: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """C simulation: (latent values (N, D, L), indices (N, L)) for normalised quantised input (N, 4, 64)."""
     n = len(x_codes_norm)
     lat, idx = [], []
     for i in range(0, n, batch):
-        xb = np.ascontiguousarray(x_codes_norm[i:i + batch].transpose(0, 2, 1), np.float64)
+        xb = x_codes_norm[i:i + batch].transpose(0, 2, 1)  # channels last; dense: flattened sample-major
+        xb = np.ascontiguousarray(xb.reshape(len(xb), *proj.model.get_input_variables()[0].shape), np.float64)
         y, trace = proj.model.trace(xb)
         positions = np.asarray(y).reshape(len(xb), -1)
         idx.append(positions)

@@ -27,7 +27,7 @@ def qonnx_check(encoder, onnx_model, spikes_uv: np.ndarray, fp: dict | None = No
     from hwcae.verify.checks import brevitas_codes, compare
 
     b = brevitas_codes(encoder, spikes_uv)
-    z, idx = qonnx_export.execute(onnx_model, spikes_uv / encoder.arch.input_scale_uv)
+    z, idx = qonnx_export.execute(onnx_model, encoder.to_export_layout(spikes_uv / encoder.arch.input_scale_uv))
     lat_exp = (fp or fixed_point.extract(encoder))["acts"]["latent"]["exp"]
     return compare(b, (np.rint(z / 2.0 ** lat_exp).astype(np.int64), idx.astype(np.int64)))
 

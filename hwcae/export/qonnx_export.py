@@ -23,9 +23,10 @@ def export(encoder, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     encoder.eval()
+    module, example = encoder.export_view()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        export_qonnx(encoder, torch.zeros(1, 4, 64), str(path), dynamo=False)
+        export_qonnx(module, example, str(path), dynamo=False)
     return path
 
 
@@ -37,12 +38,15 @@ def cleaned(path: str | os.PathLike):
 
 
 def to_channels_last(model):
-    """Channels-last graph for hls4ml (input (1, 64, 4)), without the looping step."""
+    """Channels-last graph for hls4ml (input (1, 64, 4)), without the looping step. A dense
+    encoder's graph is channels-last already (input (1, 256), sample-major): only its Gemms
+    become MatMuls, as hls4ml's QONNX front end expects."""
     from qonnx.transformation import channels_last as cl
     from qonnx.transformation.fold_constants import FoldConstants
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.transformation.infer_shapes import InferShapes
     from qonnx.util.cleanup import cleanup_model
+
 
     for t in (cl.InsertChannelsLastDomainsAndTrafos(), cl.RemoveConsecutiveChanFirstAndChanLastTrafos(),
               cl.MoveChanLastUpstream(), cl.FoldTransposeIntoQuantInit(), cl.RemoveConsecutiveChanFirstAndChanLastTrafos(),
@@ -71,20 +75,33 @@ def _fold_transpose_into_argmax(model) -> None:
             g.node.remove(prod)
 
 
-def execute(model, x_norm: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Run qonnx's own executor: (latent values (N, D, L), indices (N, L)) for normalised input."""
+def latent_quant(model):
+    """The latent word's Quant node: the first activation Quant upstream of the codeword ArgMax."""
+    node = next(n for n in model.graph.node if n.op_type == "ArgMax")
+    while node.op_type != "Quant" or model.get_initializer(node.input[0]) is not None:
+        producers = [model.find_producer(i) for i in node.input if model.get_initializer(i) is None]
+        node = next(p for p in producers if p is not None and  # skip quantised weights
+                    not (p.op_type == "Quant" and model.get_initializer(p.input[0]) is not None))
+    return node
+
+
+def execute(model, x: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Run qonnx's own executor on normalised input in the graph's layout (the encoder's
+    ``to_export_layout``): (latent values (N, D, L), indices (N, L))."""
     from qonnx.core.onnx_exec import execute_onnx
     from qonnx.transformation.change_batchsize import ChangeBatchSize
     from qonnx.transformation.infer_shapes import InferShapes
 
-    conv = [n for n in model.graph.node if n.op_type == "Conv"][-1]  # the codeword-score conv
-    latent_name = conv.input[0]
+    latent_name = latent_quant(model).output[0]
     inp, out = model.graph.input[0].name, model.graph.output[0].name
     lat, idx = [], []
-    for i in range(0, len(x_norm), batch):
-        xb = np.ascontiguousarray(x_norm[i:i + batch], np.float32)
+    for i in range(0, len(x), batch):
+        xb = np.ascontiguousarray(x[i:i + batch], np.float32)
         m = model.transform(ChangeBatchSize(len(xb))).transform(InferShapes())
         ctx = execute_onnx(m, {inp: xb}, return_full_exec_context=True)
-        lat.append(ctx[latent_name])
+        z, positions = ctx[latent_name], ctx[out].shape[1]
+        if z.ndim == 2:  # dense: the flat position-major latent (N, L x D) -> (N, D, L)
+            z = z.reshape(len(z), positions, -1).transpose(0, 2, 1)
+        lat.append(z)
         idx.append(ctx[out])
     return np.concatenate(lat), np.concatenate(idx)

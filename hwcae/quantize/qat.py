@@ -20,20 +20,20 @@ from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
 from hwcae.model.config import Arch, arch_from_dict
 from hwcae.model.train import augment, model_from_checkpoint, recon_loss, to_tensors
 from hwcae.quantize.design import Design, design_from_dict
-from hwcae.quantize.qcae import QuantEncoder, from_float
+from hwcae.quantize.qcae import from_float, make_quant_encoder
 from hwcae.spikes.spikeset import SpikeSet
 
 
 class QATModel(torch.nn.Module):
     """Fixed-point encoder + frozen quantised codebook + float decoder."""
 
-    def __init__(self, encoder: QuantEncoder, decoder: Decoder, beta: float):
+    def __init__(self, encoder, decoder: Decoder, beta: float):
         super().__init__()
         self.encoder, self.decoder, self.beta = encoder, decoder, beta
 
     def forward(self, x):
         z = self.encoder.latent(x).value
-        idx = torch.argmax(self.encoder.score(z), dim=1)
+        idx = torch.argmax(self.encoder.scores(z), dim=1)
         e = self.encoder.codebook_q()[idx].permute(0, 2, 1)
         q = z + (e - z).detach()
         return self.decoder(q), idx, self.beta * F.mse_loss(z, e)
@@ -139,7 +139,7 @@ def load_qat(path_or_payload) -> tuple[QATModel, Arch, Design, dict]:
     arch = arch_from_dict(payload["arch"])
     design = design_from_dict(payload["design"])
     k, d = arch.vq.codebook_size, arch.encoder.latent_dim
-    model = QATModel(QuantEncoder(arch, design, torch.zeros(k, d)), Decoder(arch), arch.vq.beta)
+    model = QATModel(make_quant_encoder(arch, design, torch.zeros(k, d)), Decoder(arch), arch.vq.beta)
     model.train()
     model.encoder.latent(torch.zeros(2, 4, 64))  # materialise runtime-statistics scale parameters
     model.load_state_dict(payload["state_dict"])

@@ -1,16 +1,23 @@
-"""The quantisation-aware encoder (Brevitas) and the fixed-point codeword search.
+"""The quantisation-aware encoders (Brevitas) and the fixed-point codeword search.
 
 Built from the same architecture YAML as the float model plus a design YAML. Layer names
-(``stem``, ``block0.reduce``, ..., ``head``) are the keys of per-layer overrides in the design,
-of the exported reference weights and of the cost report.
+(``stem``, ``block0.reduce``, ..., ``head`` for conv encoders; ``fc0``, ``fc1``, ..., ``head`` for
+dense ones) are the keys of per-layer overrides in the design, of the exported reference weights
+and of the cost report.
 
-Graph (what goes on chip)::
+Conv graph (what goes on chip)::
 
     x_uV/scale -> inp (ADC word) -> stem conv -> ReLU_q
       -> [reduce conv -> ReLU_q -> mid conv -> ReLU_q -> expand conv -> addq(x) + addq(y) -> ReLU_q -> maxpool] x B
       -> head conv -> latent_q -> score conv (codebook as weights, -||e||^2/2 as bias) -> argmax
 
 ``addq`` is one quantiser shared by both operands of the residual add, so the sum is exact.
+
+Dense graph: the spike arrives sample by sample, 4 channels interleaved (the ADC order, index
+t x 4 + c), and the head writes the latent position-major (index p x D + d), so neither end
+needs a transpose on chip::
+
+    x_flat/scale -> inp -> [fc -> ReLU_q] x H -> head fc -> latent_q -> (D, L) -> score conv -> argmax
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ import brevitas.nn as qnn
 import torch
 from torch import nn
 
-from hwcae import N_CHANNELS
+from hwcae import N_CHANNELS, N_SAMPLES
 from hwcae.errors import HwcaeError
 from hwcae.model.config import Arch
 from hwcae.quantize import recipes
@@ -27,6 +34,11 @@ from hwcae.quantize.design import Design
 
 def _conv(cin, cout, k, w_bits, b_bits):
     return qnn.QuantConv1d(cin, cout, k, padding=k // 2, bias=True, weight_quant=recipes.weight_quant(w_bits),
+                           bias_quant=recipes.bias_quant(b_bits), return_quant_tensor=True)
+
+
+def _linear(cin, cout, w_bits, b_bits):
+    return qnn.QuantLinear(cin, cout, bias=True, weight_quant=recipes.weight_quant(w_bits),
                            bias_quant=recipes.bias_quant(b_bits), return_quant_tensor=True)
 
 
@@ -54,45 +66,71 @@ class QuantBlock(nn.Module):
         return self.pool(self.out_act(s))
 
 
-class QuantEncoder(nn.Module):
-    """Fixed-point encoder + codeword search. ``forward`` gives indices; ``latent`` the codes."""
+class _QuantEncoderBase(nn.Module):
+    """What both encoders share: the ADC input word, the latent word and the codeword search.
 
-    def __init__(self, arch: Arch, design: Design, codebook: torch.Tensor):
+    ``latent(x)`` maps normalised spikes (N, 4, 64) to the latent QuantTensor (N, D, L);
+    ``scores(z)`` gives (N, K, L); ``forward`` the indices (N, L)."""
+
+    kind = ""
+
+    def __init__(self, arch: Arch, design: Design):
         super().__init__()
-        e = arch.encoder
-        if e.kind != "conv":
-            raise HwcaeError(f"design {design.name}: architecture {arch.name!r} has a {e.kind} encoder; "
-                             "QAT and HLS export take conv encoders only so far")
-        if any(b.groups != 1 for b in e.blocks) or e.share_weights:
-            raise HwcaeError(f"design {design.name}: architecture {arch.name!r} has grouped or shared convolutions, "
-                             "which hls4ml does not take; quantise an ungrouped architecture")
         if arch.vq.axis != "position":
             raise HwcaeError("the fixed-point codeword search supports vq.axis: position only")
         self.arch, self.design = arch, design
         full_scale = design.input.range_uv / arch.input_scale_uv
         design.input_frac_bits(arch.input_scale_uv)  # validates the power of two
         self.inp = qnn.QuantIdentity(act_quant=recipes.input_quant(design.input.bits, full_scale), return_quant_tensor=True)
+        self.latent_q = qnn.QuantIdentity(act_quant=recipes.act_quant(design.latent_bits, signed=True),
+                                          return_quant_tensor=True)
+        k, d = arch.vq.codebook_size, arch.encoder.latent_dim
+        self.score = qnn.QuantConv1d(d, k, 1, bias=True, weight_quant=recipes.weight_quant(design.codebook_bits),
+                                     bias_quant=None, return_quant_tensor=False)
+
+    @torch.no_grad()
+    def set_codebook(self, codebook: torch.Tensor) -> None:
+        """Codebook (K, D) -> scoring weights; bias = -||e_q||^2 / 2 of the *quantised* codewords."""
+        self.score.weight.copy_(codebook.reshape(self.score.weight.shape))
+        self.score.bias.copy_(-0.5 * (self.codebook_q() ** 2).sum(1))
+
+    def codebook_q(self) -> torch.Tensor:
+        """The quantised codebook (K, D) as the chip holds it (dequantised values)."""
+        w = self.score.quant_weight().value.detach()
+        return w.reshape(w.shape[0], w.shape[1])
+
+    def scores(self, z):
+        """Codeword scores (N, K, L) of latent values (N, D, L): z.e_k - ||e_k||^2 / 2."""
+        return self.score(z)
+
+    def forward(self, x):
+        return torch.argmax(self.scores(self.latent(x).value), dim=1)
+
+    def layer(self, name: str) -> nn.Module:
+        """The weight layer called ``name`` (one of :meth:`layer_names`)."""
+        if "." in name:
+            b, layer = name.split(".")
+            return getattr(self.blocks[int(b[5:])], layer)
+        return getattr(self, name)
+
+
+class QuantEncoder(_QuantEncoderBase):
+    """The conv encoder in fixed point + codeword search."""
+
+    kind = "conv"
+
+    def __init__(self, arch: Arch, design: Design, codebook: torch.Tensor):
+        super().__init__(arch, design)
+        e = arch.encoder
+        if any(b.groups != 1 for b in e.blocks) or e.share_weights:
+            raise HwcaeError(f"design {design.name}: architecture {arch.name!r} has grouped or shared convolutions, "
+                             "which hls4ml does not take; quantise an ungrouped architecture")
         self.stem = _conv(N_CHANNELS, e.channels, e.stem_kernel, design.bits_for("stem", "weights"), design.bias_bits)
         self.stem_act = _relu(design.bits_for("stem", "activations"))
         self.blocks = nn.ModuleList(QuantBlock(f"block{i}", e.channels, b.bottleneck, b.kernel, b.pool, design)
                                     for i, b in enumerate(e.blocks))
         self.head = _conv(e.channels, e.latent_dim, e.head_kernel, design.bits_for("head", "weights"), design.bias_bits)
-        self.latent_q = qnn.QuantIdentity(act_quant=recipes.act_quant(design.latent_bits, signed=True),
-                                          return_quant_tensor=True)
-        k = codebook.shape[0]
-        self.score = qnn.QuantConv1d(e.latent_dim, k, 1, bias=True, weight_quant=recipes.weight_quant(design.codebook_bits),
-                                     bias_quant=None, return_quant_tensor=False)
         self.set_codebook(codebook)
-
-    @torch.no_grad()
-    def set_codebook(self, codebook: torch.Tensor) -> None:
-        """Codebook (K, D) -> scoring weights; bias = -||e_q||^2 / 2 of the *quantised* codewords."""
-        self.score.weight.copy_(codebook[:, :, None])
-        self.score.bias.copy_(-0.5 * (self.codebook_q() ** 2).sum(1))
-
-    def codebook_q(self) -> torch.Tensor:
-        """The quantised codebook (K, D) as the chip holds it (dequantised values)."""
-        return self.score.quant_weight().value[:, :, 0].detach()
 
     def latent(self, x):
         x = self.stem_act(self.stem(self.inp(x)))
@@ -100,38 +138,123 @@ class QuantEncoder(nn.Module):
             x = block(x)
         return self.latent_q(self.head(x))
 
-    def forward(self, x):
-        return torch.argmax(self.score(self.latent(x)), dim=1)
-
     def layer_names(self) -> list[str]:
         names = ["stem"]
         for i in range(len(self.blocks)):
             names += [f"block{i}.reduce", f"block{i}.mid", f"block{i}.expand"]
         return names + ["head"]
 
-    def conv(self, name: str) -> qnn.QuantConv1d:
-        if "." in name:
-            b, layer = name.split(".")
-            return getattr(self.blocks[int(b[5:])], layer)
-        return getattr(self, name)
+    def act_quantizers(self) -> dict[str, nn.Module]:
+        """Activation word name -> its quantiser (the names of the fixed-point formats)."""
+        named = {"input": self.inp, "stem": self.stem_act, "latent": self.latent_q}
+        for i, b in enumerate(self.blocks):
+            named.update({f"block{i}.reduce": b.reduce_act, f"block{i}.mid": b.mid_act,
+                          f"block{i}.add_in": b.add_q, f"block{i}.add": b.out_act})
+        return named
+
+    def export_view(self) -> tuple[nn.Module, torch.Tensor]:
+        """(module, example input) that QONNX export traces: this encoder, channels first."""
+        return self, torch.zeros(1, N_CHANNELS, N_SAMPLES)
+
+    @staticmethod
+    def to_export_layout(x_norm):
+        return x_norm
+
+
+class QuantDenseEncoder(_QuantEncoderBase):
+    """The fully connected encoder in fixed point + codeword search (sample-major input,
+    position-major latent; see the module docstring)."""
+
+    kind = "dense"
+
+    def __init__(self, arch: Arch, design: Design, codebook: torch.Tensor):
+        super().__init__(arch, design)
+        e = arch.encoder
+        widths = [N_CHANNELS * N_SAMPLES, *e.hidden]
+        self.fcs = nn.ModuleList(_linear(a, b, design.bits_for(f"fc{i}", "weights"), design.bias_bits)
+                                 for i, (a, b) in enumerate(zip(widths, widths[1:])))
+        self.acts = nn.ModuleList(_relu(design.bits_for(f"fc{i}", "activations")) for i in range(len(e.hidden)))
+        self.positions, self.dim = arch.latent_positions, e.latent_dim
+        self.head = _linear(widths[-1], self.positions * self.dim, design.bits_for("head", "weights"), design.bias_bits)
+        self.set_codebook(codebook)
+
+    def flat_latent(self, x_flat):
+        """(N, 256) sample-major input -> latent QuantTensor (N, L x D), position-major."""
+        x = self.inp(x_flat)
+        for fc, act in zip(self.fcs, self.acts):
+            x = act(fc(x))
+        return self.latent_q(self.head(x))
+
+    def latent(self, x):
+        z = self.flat_latent(self.to_export_layout(x))
+        return z.view(-1, self.positions, self.dim).transpose(1, 2)
+
+    def layer(self, name: str) -> nn.Module:
+        return self.fcs[int(name[2:])] if name.startswith("fc") else self.head
+
+    def layer_names(self) -> list[str]:
+        return [f"fc{i}" for i in range(len(self.fcs))] + ["head"]
+
+    def act_quantizers(self) -> dict[str, nn.Module]:
+        named = {"input": self.inp, "latent": self.latent_q}
+        named.update({f"fc{i}": act for i, act in enumerate(self.acts)})
+        return named
+
+    def export_view(self) -> tuple[nn.Module, torch.Tensor]:
+        """(module, example input) that QONNX export traces: sample-major input, indices out."""
+        return _FlatSearch(self), torch.zeros(1, N_CHANNELS * N_SAMPLES)
+
+    @staticmethod
+    def to_export_layout(x_norm):
+        """Spikes (N, 4, 64) -> the chip's input order (N, 256): sample-major, channels interleaved."""
+        return x_norm.swapaxes(1, 2).reshape(len(x_norm), -1)  # numpy or torch
+
+
+class _FlatSearch(nn.Module):
+    """What the dense chip computes, as one traceable graph: flat input -> indices (N, L)."""
+
+    def __init__(self, enc: QuantDenseEncoder):
+        super().__init__()
+        self.enc = enc
+
+    def forward(self, x_flat):
+        z = self.enc.flat_latent(x_flat).view(-1, self.enc.positions, self.enc.dim).transpose(1, 2)
+        return torch.argmax(self.enc.score(z), dim=1)
+
+
+def make_quant_encoder(arch: Arch, design: Design, codebook: torch.Tensor) -> _QuantEncoderBase:
+    cls = {"conv": QuantEncoder, "dense": QuantDenseEncoder}[arch.encoder.kind]
+    return cls(arch, design, codebook)
 
 
 @torch.no_grad()
-def from_float(arch: Arch, design: Design, float_model) -> QuantEncoder:
-    """A QAT encoder initialised from a float CAE, batch norm folded into the convolutions."""
-    from hwcae.quantize.fold import folded_conv
-
-    q = QuantEncoder(arch, design, float_model.vq.codebook.detach().clone())
+def from_float(arch: Arch, design: Design, float_model) -> _QuantEncoderBase:
+    """A QAT encoder initialised from a float CAE (batch norm folded into the convolutions; dense
+    weights permuted to the chip's sample-major input and position-major latent)."""
+    q = make_quant_encoder(arch, design, float_model.vq.codebook.detach().clone())
     enc = float_model.encoder
+    if q.kind == "dense":
+        linears = [m for m in enc if isinstance(m, nn.Linear)]
+        for i, (dst, src) in enumerate(zip([*q.fcs, q.head], linears)):
+            w, b = src.weight, src.bias
+            if i == 0:  # float input index c x 64 + t -> chip index t x 4 + c
+                w = w.view(len(w), N_CHANNELS, N_SAMPLES).transpose(1, 2).reshape(len(w), -1)
+            if dst is q.head:  # float latent index d x L + p -> chip index p x D + d
+                w = w.view(q.dim, q.positions, -1).transpose(0, 1).reshape(len(w), -1)
+                b = b.view(q.dim, q.positions).t().reshape(-1)
+            dst.weight.copy_(w)
+            dst.bias.copy_(b)
+    else:
+        from hwcae.quantize.fold import folded_conv
 
-    def load(dst, seq):
-        w, b = folded_conv(seq)
-        dst.weight.copy_(w)
-        dst.bias.copy_(b)
+        def load(dst, seq):
+            w, b = folded_conv(seq)
+            dst.weight.copy_(w)
+            dst.bias.copy_(b)
 
-    load(q.stem, enc.stem)
-    for qb, fb in zip(q.blocks, enc.blocks):
-        load(qb.reduce, fb.reduce), load(qb.mid, fb.mid), load(qb.expand, fb.expand)
-    load(q.head, enc.head)
+        load(q.stem, enc.stem)
+        for qb, fb in zip(q.blocks, enc.blocks):
+            load(qb.reduce, fb.reduce), load(qb.mid, fb.mid), load(qb.expand, fb.expand)
+        load(q.head, enc.head)
     q.set_codebook(float_model.vq.codebook)
     return q

@@ -36,7 +36,7 @@ def brevitas_codes(encoder, spikes_uv: np.ndarray, batch: int = 2048) -> tuple[n
         x = torch.from_numpy(np.ascontiguousarray(spikes_uv[i:i + batch]) / encoder.arch.input_scale_uv).double()
         z = encoder.latent(x)
         lat.append(torch.round(z.value / z.scale).to(torch.int64).numpy())
-        idx.append(torch.argmax(encoder.score(z.value), dim=1).numpy())
+        idx.append(torch.argmax(encoder.scores(z.value), dim=1).numpy())
     return np.concatenate(lat), np.concatenate(idx)
 
 

@@ -139,6 +139,8 @@ class ReferenceEncoder:
 
     def _latent(self, x: np.ndarray) -> np.ndarray:
         """Channels-last float64 codes (N, L, C) -> latent codes (N, L, D), float64."""
+        if self.fp.get("kind", "conv") == "dense":
+            return self._dense_latent(x)
         fp, acts = self.fp, self.fp["acts"]
         x = self._act("stem", self._conv("stem", x), fp["convs"]["stem"]["acc_exp"], relu=True)
         x_exp = acts["stem"]["exp"]
@@ -154,6 +156,18 @@ class ReferenceEncoder:
             if pool > 1:
                 x = x.reshape(x.shape[0], -1, pool, x.shape[2]).max(axis=2)
         return self._act("latent", self._conv("head", x), fp["convs"]["head"]["acc_exp"], False)
+
+    def _dense_latent(self, x: np.ndarray) -> np.ndarray:
+        """Dense encoder: the sample-major input (t x 4 + c, the flattened channels-last spike)
+        through ``fc0 .. fcH`` (ReLU) and the head, each a kernel-1 conv at one position; the
+        head's position-major output (p x D + d) is the latent (N, L, D)."""
+        fp, acts = self.fp, self.fp["acts"]
+        x = x.reshape(len(x), 1, -1)
+        for name in fp["convs"]:
+            acc = self._conv(name, x)
+            exp = fp["convs"][name]["acc_exp"]
+            x = self._act("latent", acc, exp, False) if name == "head" else self._act(name, acc, exp, True)
+        return x.reshape(len(x), fp["positions"], -1)
 
     def scores(self, latent: np.ndarray) -> np.ndarray:
         """Exact integer codeword scores (N, K, L) of latent codes (N, D, L), scaled by 2^-(f_z + 2 f_c + 1).

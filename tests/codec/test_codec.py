@@ -116,13 +116,13 @@ def test_wrong_checkpoint_names_both_hashes(tiny_checkpoint, tiny_qat, tiny_set,
     assert a in err and b in err and not (tmp_path / "r.npz").exists()
 
 
-def test_qat_checkpoint_encodes_with_the_fixed_point_reference(tiny_qat, tiny_set):
+def test_qat_checkpoint_encodes_with_the_fixed_point_reference(each_qat, tiny_set):
     from hwcae.export import fixed_point
     from hwcae.quantize.qat import load_qat
     from hwcae.verify.reference import ReferenceEncoder
 
-    codec = Codec(load_checkpoint(tiny_qat))
-    ref = ReferenceEncoder(fixed_point.extract(load_qat(tiny_qat)[0].encoder))
+    codec = Codec(load_checkpoint(each_qat))
+    ref = ReferenceEncoder(fixed_point.extract(load_qat(each_qat)[0].encoder))
     np.testing.assert_array_equal(codec.encode(tiny_set.spikes), ref.encode(tiny_set.spikes)[1])
     with pytest.raises(HwcaeError, match="non-decreasing"):
         codec.pack(codec.encode(tiny_set.spikes[:3]), times=[5, 3, 9])

@@ -85,13 +85,13 @@ def test_econ_t_within_factor_two_on_energy():
     assert v["macs"] == 27 * 8 * 16 + 128 * 16
 
 
-def test_cost_cli_json(tiny_qat, tmp_path):
+def test_cost_cli_json(each_qat, tmp_path):
     import json
 
     from hwcae.cli import main
 
     out = tmp_path / "c.json"
-    assert main(["cost", "--checkpoint", str(tiny_qat), "--tech", "28nm", "--channels", "256", "--json", str(out)]) == 0
+    assert main(["cost", "--checkpoint", str(each_qat), "--tech", "28nm", "--channels", "256", "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     for k in ("gates_ge", "sram_bits", "macs_per_spike", "energy_per_spike_pj", "power_per_channel_uw",
               "channel_capacity", "binding_limit"):
@@ -99,4 +99,4 @@ def test_cost_cli_json(tiny_qat, tmp_path):
     from hwcae.model.cae import count_encoder_macs
     from hwcae.quantize.qat import load_qat
 
-    assert r["macs_per_spike"] == count_encoder_macs(load_qat(tiny_qat)[1])
+    assert r["macs_per_spike"] == count_encoder_macs(load_qat(each_qat)[1])

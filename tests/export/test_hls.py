@@ -8,8 +8,8 @@ from hwcae.quantize.qat import load_qat
 from hwcae.verify.checks import edge_inputs
 
 
-def test_qonnx_executor_equals_brevitas(tiny_qat, tiny_set, tmp_path):
-    model, _, design, _ = load_qat(tiny_qat)
+def test_qonnx_executor_equals_brevitas(each_qat, tiny_set, tmp_path):
+    model, _, design, _ = load_qat(each_qat)
     qonnx_export.export(model.encoder, tmp_path / "e.onnx")
     x = np.concatenate([tiny_set.spikes, edge_inputs(design.input.range_uv)])
     r = qonnx_check(model.encoder, qonnx_export.cleaned(tmp_path / "e.onnx"), x)
@@ -17,13 +17,14 @@ def test_qonnx_executor_equals_brevitas(tiny_qat, tiny_set, tmp_path):
 
 
 @pytest.mark.timeout(600)
-def test_tiny_design_convert_compile_verify_both_backends(tiny_qat, tiny_set, tmp_path):
+def test_tiny_design_convert_compile_verify_both_backends(each_qat, tiny_set, tmp_path):
     from hwcae.export.pipeline import export_design
 
-    rows = export_design(tiny_qat, tiny_set.spikes[:300], out_root=tmp_path, progress=lambda *_: None)
+    name = load_qat(each_qat)[2].name
+    rows = export_design(each_qat, tiny_set.spikes[:300], out_root=tmp_path, progress=lambda *_: None)
     assert [r["backend"] for r in rows] == ["Vitis", "Catapult"]
     for r in rows:
         assert r["csim_compiled"]
         assert r["index_exact"] == 1.0 and r["latent_exact"] == 1.0 and r["brevitas_exact"] == 1.0, r
-        assert (tmp_path / "tiny-w8a8" / r["backend"].lower() / "firmware").is_dir()
-    assert (tmp_path / "tiny-w8a8" / "weights.npz").is_file() and (tmp_path / "tiny-w8a8" / "verify.json").is_file()
+        assert (tmp_path / name / r["backend"].lower() / "firmware").is_dir()
+    assert (tmp_path / name / "weights.npz").is_file() and (tmp_path / name / "verify.json").is_file()

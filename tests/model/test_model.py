@@ -283,10 +283,8 @@ def test_dense_encoder_and_decoder_shapes_macs_and_reach():
         assert torch.allclose(m.decoder(q) - m.decoder.net(q), torch.full((2, 4, 64), 0.5))
 
 
-def test_dense_encoder_validation_and_qat_refusal():
+def test_dense_encoder_validation():
     from hwcae.model.config import arch_from_dict
-    from hwcae.quantize.design import load_design
-    from hwcae.quantize.qcae import QuantEncoder
 
     with pytest.raises(HwcaeError, match="needs hidden widths and positions"):
         _tiny_dense(positions=None)
@@ -294,8 +292,6 @@ def test_dense_encoder_validation_and_qat_refusal():
     d["encoder"]["hidden"] = [8]
     with pytest.raises(HwcaeError, match="belong to dense encoders"):
         arch_from_dict(d)
-    with pytest.raises(HwcaeError, match="conv encoders only"):
-        QuantEncoder(_tiny_dense(), load_design("w8a8"), torch.zeros(16, 4))
 
 
 def test_dense_training_lowers_the_loss(tiny_set, tmp_path):

@@ -7,24 +7,55 @@ from hwcae.export import fixed_point
 from hwcae.quantize.qat import load_qat
 
 
-def test_qat_checkpoint_round_trip_and_power_of_two_scales(tiny_qat):
-    model, arch, design, payload = load_qat(tiny_qat)
-    assert payload["kind"] == "qat" and design.name == "tiny-w8a8" and arch.name == "tiny"
+def test_qat_checkpoint_round_trip_and_power_of_two_scales(each_qat):
+    model, arch, design, payload = load_qat(each_qat)
+    assert payload["kind"] == "qat" and design.name == f"{arch.name}-w8a8" and arch.name in ("tiny", "tiny-dense")
     fp = fixed_point.extract(model.encoder)  # raises unless every scale is a power of two
     assert fp["acts"]["input"] == {"bits": 12, "signed": True, "exp": -design.input_frac_bits(arch.input_scale_uv)}
     for c in fp["convs"].values():
         assert np.abs(c["w"]).max() <= 2 ** (c["w_bits"] - 1) - 1  # narrow signed weights
     assert math.isfinite(payload["metrics"]["val_sndr_db"])
-    again = load_qat(tiny_qat)[0]
+    again = load_qat(each_qat)[0]
     x = torch.randn(8, 4, 64) * 0.3
     assert torch.equal(model.encode(x), again.encode(x))
 
 
-def test_codebook_is_quantised_and_search_uses_it(tiny_qat):
-    model, arch, design, _ = load_qat(tiny_qat)
+def test_codebook_is_quantised_and_search_uses_it(each_qat):
+    model, arch, design, _ = load_qat(each_qat)
     cb = model.encoder.codebook_q()
     fp = fixed_point.extract(model.encoder)
     np.testing.assert_array_equal(cb.numpy(), fp["codebook"]["w"] * 2.0 ** fp["codebook"]["exp"])
     z = model.encoder.latent(torch.randn(4, 4, 64) * 0.3).value
     d = ((z.permute(0, 2, 1)[:, :, None, :] - cb[None, None]) ** 2).sum(-1)
-    assert torch.equal(model.encoder.score(z).argmax(1), d.argmin(-1))
+    assert torch.equal(model.encoder.scores(z).argmax(1), d.argmin(-1))
+
+
+def test_dense_from_float_keeps_the_float_encoder_in_the_chip_layout():
+    """The fixed-point dense encoder holds the float one's weights permuted to the chip's layout
+    (sample-major input t x 4 + c, position-major latent p x D + d): with the quantisers left out
+    its layers compute the float latent exactly; the quantised latent reads the same layout."""
+    import torch.nn.functional as F
+
+    from hwcae.model.cae import CAE
+    from hwcae.model.config import load_arch
+    from hwcae.quantize.design import load_design
+    from hwcae.quantize.qcae import from_float
+
+    torch.manual_seed(0)
+    arch = load_arch("tiny-dense")
+    fm = CAE(arch).eval()
+    q = from_float(arch, load_design("w8a8").model_copy(update={"arch": arch.name}), fm)
+    x = torch.randn(64, 4, 64) * 0.3
+    with torch.no_grad():
+        h = q.to_export_layout(x)
+        for fc in q.fcs:
+            h = torch.relu(F.linear(h, fc.weight, fc.bias))
+        z = F.linear(h, q.head.weight, q.head.bias).view(len(x), arch.latent_positions, -1).transpose(1, 2)
+        torch.testing.assert_close(z, fm.encoder(x), rtol=1e-5, atol=1e-6)
+        q.train()
+        for _ in range(40):  # calibrate the activation scales (runtime statistics)
+            q.latent(x)
+        q.eval()
+        flat = q.flat_latent(q.to_export_layout(x)).value  # what the chip writes
+        assert torch.equal(flat.view(len(x), arch.latent_positions, -1).transpose(1, 2), q.latent(x).value)
+        assert (q.latent(x).value - fm.encoder(x)).abs().mean() < 0.1 * fm.encoder(x).abs().mean()

@@ -15,8 +15,8 @@ def test_requantize_rounds_half_to_even_and_saturates():
     assert q.tolist() == [0, 15] and sat == 1
 
 
-def test_reference_matches_brevitas_on_random_and_saturating_inputs(tiny_qat, tiny_set, tmp_path):
-    model, arch, design, _ = load_qat(tiny_qat)
+def test_reference_matches_brevitas_on_random_and_saturating_inputs(each_qat, tiny_set, tmp_path):
+    model, arch, design, _ = load_qat(each_qat)
     fp = fixed_point.extract(model.encoder)
     fixed_point.save(fp, tmp_path / "w.npz")
     ref = ReferenceEncoder(fixed_point.load(tmp_path / "w.npz"))  # from the exported file alone
