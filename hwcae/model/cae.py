@@ -110,8 +110,11 @@ class Decoder(nn.Module):
         super().__init__()
         d, k = arch.decoder.channels, arch.decoder.kernel
         dim = arch.encoder.latent_dim * arch.latent_positions
-        self.skip = nn.Linear(dim, N_CHANNELS * N_SAMPLES) if arch.decoder.linear_skip else None
+        # the skip is created before a dense stack and after a conv one: the order in which the
+        # committed checkpoints drew their initial weights, so `make train` reproduces them
+        skip = (lambda: nn.Linear(dim, N_CHANNELS * N_SAMPLES) if arch.decoder.linear_skip else None)
         if arch.decoder.hidden:
+            self.skip = skip()
             self.net = Dense(dim, arch.decoder.hidden, (N_CHANNELS, N_SAMPLES), nn.GELU)
             return
         if arch.decoder.input == "dense":
@@ -125,6 +128,7 @@ class Decoder(nn.Module):
             layers.append(ResBlock(d, k))
         layers.append(nn.Conv1d(d, N_CHANNELS, k, padding=k // 2))
         self.net = nn.Sequential(*layers)
+        self.skip = skip()
 
     def forward(self, q):
         out = self.net(q)
