@@ -29,19 +29,19 @@ venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 test: $(STAMP) chromium ## run the test suite (tiny models; a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
-train: $(STAMP) ## retrain the float checkpoints models/float.pt, float-dense.pt and float-hw-tiny.pt (~40 min on 2 cores)
+train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), float-conv.pt and float-hw-tiny.pt (~40 min on 2 cores)
 	$(HWCAE) train --config default --out models/float.pt --seed 0 --threads 1
-	$(HWCAE) train --config dense --out models/float-dense.pt --seed 0 --threads 1
+	$(HWCAE) train --config conv --out models/float-conv.pt --seed 0 --threads 1
 	$(HWCAE) train --config hw-tiny --out models/float-hw-tiny.pt --seed 0 --epochs 9
 
 qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>.pt)
 	$(HWCAE) qat $(if $(DESIGN),--design $(DESIGN),--all)
 
-eval: $(STAMP) ## rate-distortion tables (default and dense CAE) on the held-out test and unseen splits
+eval: $(STAMP) ## rate-distortion tables (default and conv CAE) on the held-out test and unseen splits
 	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --by-recording --json reports/eval-test.json
 	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --by-recording --json reports/eval-unseen.json
-	$(HWCAE) eval --data synth --checkpoint models/float-dense.pt --by-recording --json reports/eval-dense-test.json
-	$(HWCAE) eval --data synth:unseen --checkpoint models/float-dense.pt --by-recording --json reports/eval-dense-unseen.json
+	$(HWCAE) eval --data synth --checkpoint models/float-conv.pt --by-recording --json reports/eval-conv-test.json
+	$(HWCAE) eval --data synth:unseen --checkpoint models/float-conv.pt --by-recording --json reports/eval-conv-unseen.json
 
 hls: $(STAMP) ## convert the default designs to Vitis + Catapult HLS projects, compile C-sim, verify
 	$(HWCAE) hls $(if $(DESIGN),--design $(DESIGN),) $(if $(filter 1,$(SYNTH)),--synth,)
@@ -56,7 +56,7 @@ bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (r
 report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.json (QUICK=1: < 5 min)
 	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,)
 
-report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (10-12 min each on one core)
+report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~5 min each on one core)
 	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 || exit 1; done
 
 # The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).

@@ -1,8 +1,8 @@
 """Model architecture as validated YAML (``hwcae/model/arch/*.yaml``).
 
-The encoder is what goes on chip: conv stem, residual bottleneck blocks with max-pooling,
-a head to the latent; every layer is one hls4ml and Brevitas take (batch norm is folded
-before fixed point). A `dense` encoder (fully connected ReLU layers) is float-only so far.
+The encoder is what goes on chip: fully connected ReLU layers (`dense`, the default), or a conv
+stem, residual bottleneck blocks with max-pooling and a head to the latent (`conv`, the seed's
+pattern); every layer is one hls4ml and Brevitas take (batch norm is folded before fixed point).
 The decoder runs off-chip in float: a conv stack, or fully connected layers.
 """
 from __future__ import annotations
@@ -29,9 +29,9 @@ class Block(Strict):
 
 
 class Encoder(Strict):
-    # `conv`: stem, bottleneck blocks with max-pooling, head (the seed's pattern; QAT and HLS take
-    # it). `dense`: fully connected layers of widths `hidden` (ReLU) from the flattened 4 x 64
-    # spike to latent_dim x `positions` values (float only so far)
+    # `conv`: stem, bottleneck blocks with max-pooling, head (the seed's pattern). `dense`: fully
+    # connected layers of widths `hidden` (ReLU) from the flattened 4 x 64 spike to latent_dim x
+    # `positions` values. Both go through QAT and HLS export.
     kind: Literal["conv", "dense"] = "conv"
     hidden: list[PosInt] = []
     positions: PosInt | None = None  # dense only: latent positions (conv: 64 / product of pools)

@@ -51,9 +51,10 @@ def test_ema_moves_codewords_toward_assigned_vectors():
 def test_architectures_load_and_count():
     a = load_arch("default")
     assert a.latent_positions == 16 and a.indices_per_spike == 16 and a.bits_per_spike_fixed == 112
-    assert count_encoder_macs(load_arch("paper")) > count_encoder_macs(a)
+    assert count_encoder_macs(load_arch("paper")) > count_encoder_macs(load_arch("conv")) > count_encoder_macs(a)
+    assert count_encoder_macs(a) == 256 * 64 + 64 * 64 + 64 * 32 + 16 * 2 * 128  # dense layers + codeword search
     x = torch.randn(2, 4, 64)
-    for name in ("default", "paper", "tiny", "dense"):
+    for name in ("default", "conv", "paper", "tiny", "tiny-dense", "rd-l8"):
         m = CAE(load_arch(name)).eval()
         rec, idx, _ = m(x)
         assert rec.shape == x.shape and idx.shape == (2, load_arch(name).indices_per_spike)
