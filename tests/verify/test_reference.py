@@ -69,3 +69,13 @@ def test_conv_is_exact_on_each_arithmetic_path():
         with pytest.raises(HwcaeError, match="2\\^53"):
             conv1d(np.full((1, 4, 3), 2.0**30), np.full((shape[0], 3, shape[2]), 2**30, np.int64),
                    np.zeros(shape[0], np.int64))
+
+
+def test_fixed_point_file_missing_keys_is_one_line(tmp_path):
+    import pytest
+
+    from hwcae.errors import HwcaeError
+
+    np.savez(tmp_path / "old.npz", input_scale_uv=np.array(256.0), pools=np.array([2, 2]))
+    with pytest.raises(HwcaeError, match="not an hwcae fixed-point weights file"):
+        fixed_point.load(tmp_path / "old.npz")
