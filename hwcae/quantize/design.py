@@ -44,7 +44,7 @@ class Design(Strict):
     accumulator_bits: pydantic.conint(ge=8, le=64) = 32
     rounding: Literal["half_even"] = "half_even"
     overflow: Literal["saturate"] = "saturate"
-    layers: dict[str, LayerBits] = {}  # per-layer overrides: stem, block0.reduce, ..., head
+    layers: dict[str, LayerBits] = {}  # per-layer overrides: fc0, fc1, head (dense); stem, block0.reduce, ..., head (conv)
     # fine-tuning: epochs, Adam lr, batch_size (spikes per step and per calibration batch; default:
     # the architecture's training batch)
     qat: dict[str, float] = {"epochs": 6, "lr": 2e-4}

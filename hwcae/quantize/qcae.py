@@ -224,7 +224,13 @@ class _FlatSearch(nn.Module):
 
 def make_quant_encoder(arch: Arch, design: Design, codebook: torch.Tensor) -> _QuantEncoderBase:
     cls = {"conv": QuantEncoder, "dense": QuantDenseEncoder}[arch.encoder.kind]
-    return cls(arch, design, codebook)
+    q = cls(arch, design, codebook)
+    known = set(q.layer_names()) | set(q.act_quantizers())
+    unknown = sorted(set(design.layers) - known)
+    if unknown:
+        raise HwcaeError(f"design {design.name}: per-layer overrides for {unknown}, which architecture "
+                         f"{arch.name!r} does not have (its layers: {', '.join(q.layer_names())})")
+    return q
 
 
 @torch.no_grad()

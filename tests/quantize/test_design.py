@@ -44,3 +44,19 @@ def test_per_layer_override():
 
     d = d.model_copy(update={"layers": {"stem": LayerBits(weights=4)}})
     assert d.bits_for("stem", "weights") == 4 and d.bits_for("head", "weights") == 8
+
+
+def test_overrides_name_layers_of_the_architecture():
+    import torch
+
+    from hwcae.errors import HwcaeError
+    from hwcae.model.config import load_arch
+    from hwcae.quantize.design import LayerBits
+    from hwcae.quantize.qcae import make_quant_encoder
+
+    arch = load_arch("tiny-dense")
+    d = load_design("w8a8").model_copy(update={"arch": arch.name, "layers": {"fc1": LayerBits(weights=4)}})
+    q = make_quant_encoder(arch, d, torch.zeros(16, 2))
+    assert int(q.fcs[1].quant_weight().bit_width) == 4 and int(q.fcs[0].quant_weight().bit_width) == 8
+    with pytest.raises(HwcaeError, match=r"overrides for \['stem'\].*fc0, fc1, head"):
+        make_quant_encoder(arch, d.model_copy(update={"layers": {"stem": LayerBits(weights=4)}}), torch.zeros(16, 2))
