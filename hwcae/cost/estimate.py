@@ -47,7 +47,7 @@ class Layer:
 
 def layers_from_fixed_point(fp: dict, design, arch) -> list[Layer]:
     """The encoder's layers with the word widths of the exported fixed-point model."""
-    if fp.get("kind", "conv") == "dense":  # one position per layer; fc<i> reads fc<i-1>'s word
+    if fp["kind"] == "dense":  # one position per layer; fc<i> reads fc<i-1>'s word
         names = list(fp["convs"])
         inputs, positions = dict(zip(names, ["input", *names[:-1]])), dict.fromkeys(names, 1)
         return _layers(fp, design, inputs, positions, {"head": "latent"}, fp["positions"])

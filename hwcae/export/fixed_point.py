@@ -65,11 +65,10 @@ def extract(encoder) -> dict:
         lim = 2 ** (bias_bits - 1) - 1
         b_int = torch.clamp(torch.round(layer.bias / 2.0 ** acc_exp), -lim, lim)
         w_int = torch.round(qw.value / 2.0 ** w_exp).to(torch.int64)
+        w = w_int.reshape(w_int.shape[0], w_int.shape[1], -1).numpy()  # (out, in, k); a linear layer: k = 1
         out["convs"][name] = {
-            "w": w_int.reshape(w_int.shape[0], w_int.shape[1], -1).numpy(),  # (out, in, k)
-            "w_exp": w_exp, "w_bits": int(qw.bit_width),
-            "b": b_int.to(torch.int64).numpy(), "acc_exp": acc_exp, "in_exp": conv_in[name],
-            "kernel": int(layer.kernel_size[0]) if hasattr(layer, "kernel_size") else 1,
+            "w": w, "w_exp": w_exp, "w_bits": int(qw.bit_width),
+            "b": b_int.to(torch.int64).numpy(), "acc_exp": acc_exp, "in_exp": conv_in[name], "kernel": w.shape[2],
         }
     cb = encoder.score.quant_weight()
     cb_exp = _exp(cb.scale)

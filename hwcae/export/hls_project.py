@@ -141,15 +141,11 @@ def _latent_layer(model, latent_quant: str) -> str:
     names = [layer.name for layer in model.get_layers()]
     if f"{latent_quant}_act" in names:
         return f"{latent_quant}_act"
-    layer = next(la for la in model.get_layers() if la.class_name == "VQArgmax")
-    seen_search = False
-    while True:
+    search = next(la for la in model.get_layers() if la.class_name == "VQArgmax")
+    layer = search.get_input_node().get_input_node()  # above the argmax's score conv
+    while layer.class_name == "Reshape":
         layer = layer.get_input_node()
-        if layer.class_name == "Reshape":
-            continue
-        if seen_search:
-            return layer.name
-        seen_search = True  # the score conv / dense
+    return layer.name
 
 
 def predict(proj: Project, x_codes_norm: np.ndarray, batch: int = 2000) -> tuple[np.ndarray, np.ndarray]:

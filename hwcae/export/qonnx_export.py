@@ -38,15 +38,14 @@ def cleaned(path: str | os.PathLike):
 
 
 def to_channels_last(model):
-    """Channels-last graph for hls4ml (input (1, 64, 4)), without the looping step. A dense
-    encoder's graph is channels-last already (input (1, 256), sample-major): only its Gemms
-    become MatMuls, as hls4ml's QONNX front end expects."""
+    """Channels-last graph for hls4ml (conv input (1, 64, 4); a dense encoder's is (1, 256),
+    sample-major, already), without the looping step; Gemms become MatMuls, as hls4ml's QONNX
+    front end expects."""
     from qonnx.transformation import channels_last as cl
     from qonnx.transformation.fold_constants import FoldConstants
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.transformation.infer_shapes import InferShapes
     from qonnx.util.cleanup import cleanup_model
-
 
     for t in (cl.InsertChannelsLastDomainsAndTrafos(), cl.RemoveConsecutiveChanFirstAndChanLastTrafos(),
               cl.MoveChanLastUpstream(), cl.FoldTransposeIntoQuantInit(), cl.RemoveConsecutiveChanFirstAndChanLastTrafos(),

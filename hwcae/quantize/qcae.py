@@ -106,13 +106,6 @@ class _QuantEncoderBase(nn.Module):
     def forward(self, x):
         return torch.argmax(self.scores(self.latent(x).value), dim=1)
 
-    def layer(self, name: str) -> nn.Module:
-        """The weight layer called ``name`` (one of :meth:`layer_names`)."""
-        if "." in name:
-            b, layer = name.split(".")
-            return getattr(self.blocks[int(b[5:])], layer)
-        return getattr(self, name)
-
 
 class QuantEncoder(_QuantEncoderBase):
     """The conv encoder in fixed point + codeword search."""
@@ -137,6 +130,13 @@ class QuantEncoder(_QuantEncoderBase):
         for block in self.blocks:
             x = block(x)
         return self.latent_q(self.head(x))
+
+    def layer(self, name: str) -> nn.Module:
+        """The weight layer called ``name`` (one of :meth:`layer_names`)."""
+        if "." in name:
+            b, layer = name.split(".")
+            return getattr(self.blocks[int(b[5:])], layer)
+        return getattr(self, name)
 
     def layer_names(self) -> list[str]:
         names = ["stem"]
@@ -185,9 +185,12 @@ class QuantDenseEncoder(_QuantEncoderBase):
             x = act(fc(x))
         return self.latent_q(self.head(x))
 
+    def latent_from_flat(self, x_flat):
+        """(N, 256) sample-major input -> latent QuantTensor (N, D, L)."""
+        return self.flat_latent(x_flat).view(-1, self.positions, self.dim).transpose(1, 2)
+
     def latent(self, x):
-        z = self.flat_latent(self.to_export_layout(x))
-        return z.view(-1, self.positions, self.dim).transpose(1, 2)
+        return self.latent_from_flat(self.to_export_layout(x))
 
     def layer(self, name: str) -> nn.Module:
         return self.fcs[int(name[2:])] if name.startswith("fc") else self.head
@@ -218,8 +221,7 @@ class _FlatSearch(nn.Module):
         self.enc = enc
 
     def forward(self, x_flat):
-        z = self.enc.flat_latent(x_flat).view(-1, self.enc.positions, self.enc.dim).transpose(1, 2)
-        return torch.argmax(self.enc.score(z), dim=1)
+        return torch.argmax(self.enc.score(self.enc.latent_from_flat(x_flat)), dim=1)
 
 
 def make_quant_encoder(arch: Arch, design: Design, codebook: torch.Tensor) -> _QuantEncoderBase:

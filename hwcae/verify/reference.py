@@ -139,7 +139,7 @@ class ReferenceEncoder:
 
     def _latent(self, x: np.ndarray) -> np.ndarray:
         """Channels-last float64 codes (N, L, C) -> latent codes (N, L, D), float64."""
-        if self.fp.get("kind", "conv") == "dense":
+        if self.fp["kind"] == "dense":
             return self._dense_latent(x)
         fp, acts = self.fp, self.fp["acts"]
         x = self._act("stem", self._conv("stem", x), fp["convs"]["stem"]["acc_exp"], relu=True)
