@@ -19,14 +19,14 @@ GAIN_UV = 0.5
 
 def make_recording(folder: Path, channels: int, duration_s: float, fs_hz: float = 30000.0, seed: int = 0) -> dict:
     """Write ``rec.bin`` + ``geometry.csv`` into ``folder``; returns its description."""
+    from hwcae.spikes.scene import draw_settings, scene
     from hwcae.spikes.synth import generate_recording, write_raw_recording
 
     folder.mkdir(parents=True, exist_ok=True)
     units = max(4, channels // 3)
-    settings = dict(seed=seed, duration_s=duration_s, fs_hz=fs_hz, probe="two_column", channels=channels,
-                    units=units, rate_hz=list(np.random.default_rng(seed).uniform(5, 20, units)), noise_uv=8.0,
-                    min_snr=4.0, jitter=1)
-    rec, _, _ = generate_recording(settings)
+    sc = scene("test").model_copy(update=dict(duration_s=duration_s, fs_hz=[fs_hz], probe=["two_column"],
+                                              channels=[channels], units=(units, units), noise_uv=(8.0, 8.0), jitter=1))
+    rec = generate_recording(draw_settings(sc, seed)).recording()
     t = time.perf_counter()
     write_raw_recording(rec, folder / "rec.bin", gain_uv=GAIN_UV, chunk_s=2.0)
     np.savetxt(folder / "geometry.csv", rec.get_channel_locations(), delimiter=",")

@@ -8,9 +8,10 @@ def add_parser(sub):
     p = sub.add_parser("data", help="make spike sets: synth | extract | mat | info", description=__doc__)
     dsub = p.add_subparsers(dest="data_verb", metavar="ACTION", required=True)
 
-    s = dsub.add_parser("synth", help="built-in synthetic ground truth (SpikeInterface generator)")
+    s = dsub.add_parser("synth", help="built-in synthetic ground truth (generated recordings, spikes cut by detection)")
     s.add_argument("--out", required=True, help="spike set to write (.npz)")
-    s.add_argument("--preset", default="test", help="train | val | test | unseen | tiny (hwcae/spikes/presets.yaml)")
+    s.add_argument("--preset", default="test", help="train | val | test | unseen | tiny (hwcae/spikes/presets.yaml), "
+                                                    "or suite:<set> / suite-val:<set> (hwcae/spikes/suite.yaml)")
     s.add_argument("--force", action="store_true", help="overwrite OUT")
 
     e = dsub.add_parser("extract", help="detect, align and cut spikes from a recording SpikeInterface reads")
@@ -43,9 +44,14 @@ def run(args) -> int:
         if Path(args.out).exists():
             raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
     if args.data_verb == "synth":
+        from hwcae.spikes.scene import suite_scene
         from hwcae.spikes.synth import generate_spike_set
 
-        s = generate_spike_set(args.preset, progress=True)
+        kind, _, name = args.preset.partition(":")
+        if kind in ("suite", "suite-val") and name:
+            s = generate_spike_set(suite_scene(name, "val" if kind == "suite-val" else "final"), progress=True)
+        else:
+            s = generate_spike_set(args.preset, progress=True)
     elif args.data_verb == "extract":
         from hwcae.cli.recording_args import plan_from_args
         from hwcae.spikes.readers import extract_chunks
@@ -58,11 +64,14 @@ def run(args) -> int:
 
         s = read_waveclus_mat(args.mat, uv_per_unit=args.uv_per_unit, fs_hz=args.fs)
     else:
+        from hwcae.spikes.align import measure
+
         s = load_spikes(args.path)
         fs = "-" if s.fs is None else np.unique(np.atleast_1d(s.fs)).tolist()
         units = "-" if s.labels is None else len(np.unique(s.labels))
+        a = measure(s.spikes)
         print(f"{args.path}: {len(s)} spikes, fs {fs} Hz, units {units}, clean twin: {s.clean is not None}, "
-              f"peak {s.spikes[:, 0].min():.1f} uV")
+              f"peak {s.spikes[:, 0].min():.1f} uV, {a.describe()}{'' if a.aligned else ': realigned when read'}")
         return 0
     save_spikes(s, args.out, force=True)
     print(f"wrote {args.out}: {len(s)} spikes")

@@ -1,13 +1,24 @@
-"""hwcae eval: one table of rate vs distortion for the CAE and the PCA / DWT baselines."""
+"""hwcae eval: one table of rate vs distortion for the CAE and the PCA / DWT baselines.
+
+With --suite: the external benchmark instead of --data, one line per set (hwcae/spikes/suite.yaml:
+spike sets made outside the training scenes, cut by detection on the noisy trace), each scored on
+its own second half with PCA and DWT fitted on its first half; --checkpoint may be given several
+times, and --rd adds the rate-distortion margins of further checkpoints against PCA at their bits.
+"""
 from __future__ import annotations
 
+import argparse
 import json
+
+from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
 
 
 def add_parser(sub):
-    p = sub.add_parser("eval", help="rate-distortion table: CAE vs PCA and DWT", description=__doc__)
-    p.add_argument("--data", default="synth", help="spikes to score (.npz, or synth[:preset]; synth = held-out test split)")
-    p.add_argument("--checkpoint", help="float or QAT checkpoint adding the CAE row")
+    p = sub.add_parser("eval", help="rate-distortion table: CAE vs PCA and DWT (or the external suite)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="synth", help=DATA_HELP)
+    p.add_argument("--checkpoint", action="append",
+                   help="float or QAT checkpoint adding the CAE row (with --suite: repeatable, one column each)")
     p.add_argument("--bits-per-spike", type=float, help="baselines' bit budget (default: the CAE's, else 112)")
     p.add_argument("--fit-data", help="fit the baselines on these spikes instead of the first half of --data")
     p.add_argument("--bounds", action="store_true",
@@ -16,27 +27,75 @@ def add_parser(sub):
     p.add_argument("--by-recording", action="store_true",
                    help="also print each recording's spike count, rate, noise (uV) and every row's SNDR "
                         "(needs recording ids, as synth sets have)")
+    p.add_argument("--suite", action="store_true", help="score the external benchmark instead of --data")
+    p.add_argument("--split", default="final", choices=("final", "val"),
+                   help="with --suite: the reported seeds (final) or those for choosing recipes (val)")
+    p.add_argument("--sets", help="with --suite: comma-separated set names (default: all)")
+    p.add_argument("--rd", nargs="+", metavar="CKPT", help="with --suite: rate-distortion checkpoints (e.g. "
+                   "models/rd/*.pt), each against PCA at its own bits on every set, beside the first --checkpoint")
     p.add_argument("--json", help="also write every number to this JSON file")
+    add_align_arg(p)
     return p
+
+
+def _load(paths):
+    from pathlib import Path
+
+    from hwcae.model.checkpoint import load_checkpoint
+
+    out = {}
+    for p in paths or []:
+        name = Path(p).stem
+        if name in out:
+            name = str(p)
+        out[name] = load_checkpoint(p)
+    return out
+
+
+def run_suite_verb(args) -> int:
+    from hwcae.errors import HwcaeError
+    from hwcae.evaluate.suite import format_suite, run_suite
+    from hwcae.fileio import write_text_atomic
+
+    if not args.checkpoint:
+        raise HwcaeError("--suite needs at least one --checkpoint")
+    ckpts = _load(args.checkpoint)
+    rd = _load(args.rd)
+    first, payload = next(iter(ckpts.items()))
+    if rd and payload["kind"] == "float":
+        rd = {first: payload, **rd}  # the first checkpoint is the sweep's point at its own rate
+    only = [s.strip() for s in args.sets.split(",")] if args.sets else None
+    result = run_suite(ckpts, split=args.split, only=only, rd_checkpoints=rd)
+    print(f"external suite, {args.split} seeds ({len(result)} sets)")
+    print(format_suite(result))
+    if args.json:
+        write_text_atomic(args.json, json.dumps({"split": args.split, "sets": result}, indent=2, default=float) + "\n")
+        print(f"wrote {args.json}")
+    return 0
 
 
 def run(args) -> int:
     from hwcae.errors import HwcaeError
     from hwcae.evaluate.table import evaluate, format_table
     from hwcae.fileio import write_text_atomic
-    from hwcae.spikes.sources import load_data
 
+    if args.suite:
+        return run_suite_verb(args)
+    if args.rd or args.sets or args.split != "final":
+        raise HwcaeError("--rd, --sets and --split belong to --suite")
+    if args.checkpoint and len(args.checkpoint) > 1:
+        raise HwcaeError("give one --checkpoint (several only with --suite)")
     if args.bits_per_spike is not None and args.bits_per_spike < 1:
         raise HwcaeError("--bits-per-spike must be at least 1")
-    data, desc = load_data(args.data)
-    fit = load_data(args.fit_data)[0] if args.fit_data else None
+    data, desc = load_spikes_arg(args, args.data)
+    fit = load_spikes_arg(args, args.fit_data)[0] if args.fit_data else None
     if fit is None and len(data) < 4:
         raise HwcaeError(f"--data has {len(data)} spikes; need at least 4 to fit and score")
     payload = None
     if args.checkpoint:
         from hwcae.model.checkpoint import load_checkpoint
 
-        payload = load_checkpoint(args.checkpoint)
+        payload = load_checkpoint(args.checkpoint[0])
     result = evaluate(data, checkpoint=payload, bits=args.bits_per_spike, fit_data=fit, with_bounds=args.bounds,
                       by_recording=args.by_recording)
     result["data"] = desc

@@ -6,7 +6,8 @@ from hwcae.errors import HwcaeError
 from hwcae.spikes.detect import detect_peaks
 from hwcae.spikes.readers import extract_from_recording, open_recording, read_waveclus_mat
 from hwcae.spikes.spikeset import PEAK_SAMPLE
-from hwcae.spikes.synth import generate_recording, presets, recording_settings
+from hwcae.spikes.scene import draw_settings, scene
+from hwcae.spikes.synth import generate_recording
 
 
 def _waveclus(tmp_path, n=40, fs=24000.0):
@@ -46,25 +47,20 @@ def test_waveclus_mat_bad(tmp_path):
 
 @pytest.fixture(scope="module")
 def gt_recording():
-    settings = recording_settings(presets()["tiny"], 5000)
-    rec, clean, sorting = generate_recording(settings)
-    return rec, sorting, settings
+    gt = generate_recording(draw_settings(scene("tiny"), 5000))
+    return gt.recording(), gt
 
 
 def test_detection_finds_ground_truth(gt_recording):
-    rec, sorting, settings = gt_recording
-    traces = rec.get_traces()
-    frames, chans = detect_peaks(traces, rec.sampling_frequency, rec.get_channel_locations())
-    templates = np.asarray(rec._kwargs["templates"]).mean(axis=3)
-    sv = sorting.to_spike_vector()
-    big = [u for u in range(len(sorting.unit_ids)) if -templates[u].min() > 8 * settings["noise_uv"]]
-    gt = np.sort(np.concatenate([sv["sample_index"][sv["unit_index"] == u] for u in big]))
-    hit = np.abs(gt[:, None] - frames[None, :]).min(axis=1) <= 30
-    assert hit.mean() > 0.9, hit.mean()  # recall on clearly detectable units
+    rec, gt = gt_recording
+    frames, chans = detect_peaks(rec.get_traces(), rec.sampling_frequency, rec.get_channel_locations())
+    big = gt.truth["frames"][gt.truth["amplitude_uv"] > 8 * gt.settings["noise_uv"]]
+    hit = np.abs(big[:, None] - frames[None, :]).min(axis=1) <= 3
+    assert len(big) > 50 and hit.mean() > 0.95, hit.mean()  # recall on clearly detectable spikes
 
 
 def test_extract_from_binary_file(gt_recording, tmp_path):
-    rec, _, _ = gt_recording
+    rec, _ = gt_recording
     raw = np.clip(np.rint(rec.get_traces() / 0.5), -32768, 32767).astype(np.int16)
     p = tmp_path / "rec.bin"
     raw.tofile(p)
@@ -76,14 +72,14 @@ def test_extract_from_binary_file(gt_recording, tmp_path):
 
 
 def test_extract_chunking_loses_and_doubles_nothing(gt_recording):
-    rec, _, _ = gt_recording
+    rec, _ = gt_recording
     _, f1, c1 = extract_from_recording(rec, bandpass=None, chunk_s=100.0)
     _, f2, c2 = extract_from_recording(rec, bandpass=None, chunk_s=0.37)
     assert set(zip(f1, c1)) == set(zip(f2, c2))
 
 
 def test_extract_from_spikeinterface_folder(gt_recording, tmp_path):
-    rec, _, _ = gt_recording
+    rec, _ = gt_recording
     rec.save(folder=tmp_path / "si", verbose=False)
     s, _, _ = extract_from_recording(open_recording(tmp_path / "si", "si"), bandpass=(300, 6000))
     assert len(s) > 50

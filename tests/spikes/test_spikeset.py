@@ -59,4 +59,8 @@ def test_save_is_atomic_and_keeps_old_file_on_failure(tiny_set, tmp_path, monkey
 def test_subset_and_halves(tiny_set):
     a, b = tiny_set.halves()
     assert len(a) + len(b) == len(tiny_set)
-    assert isinstance(SpikeSet.concat([a, b]).fs, np.ndarray)
+    b = SpikeSet(b.spikes, b.clean, b.labels, 30000.0, b.recording)
+    a = SpikeSet(a.spikes, a.clean, a.labels, 24000.0, a.recording)
+    mixed = SpikeSet.concat([a, b]).fs
+    assert isinstance(mixed, np.ndarray) and set(mixed) == {24000.0, 30000.0}
+    assert SpikeSet.concat([a, a]).fs == 24000.0

@@ -1,7 +1,11 @@
 import numpy as np
+import pytest
 
+from hwcae.errors import HwcaeError
+from hwcae.spikes.noise import generate_noise
+from hwcae.spikes.scene import Scene, draw_settings, presets, probe_positions, scene, suite, suite_scene
 from hwcae.spikes.spikeset import PEAK_SAMPLE
-from hwcae.spikes.synth import generate_spike_set, presets, recording_settings, snippets_from_recording
+from hwcae.spikes.synth import cut_detected, generate_recording, generate_spike_set
 
 
 def test_generator_is_deterministic(tiny_set):
@@ -10,33 +14,92 @@ def test_generator_is_deterministic(tiny_set):
     np.testing.assert_array_equal(tiny_set.labels, again.labels)
 
 
-def test_clean_twin_differs_by_noise_only(tiny_set):
-    settings = recording_settings(presets()["tiny"], presets()["tiny"]["seeds"][0])
-    s = snippets_from_recording(settings)
-    noise = s.spikes - s.clean
-    # the residual is the generator's noise: its SD matches the recording's noise level
-    assert abs(noise.std() - settings["noise_uv"]) < 0.15 * settings["noise_uv"]
-    # and it is not correlated with the waveform
-    assert abs(np.corrcoef(noise.ravel(), s.clean.ravel())[0, 1]) < 0.05
+def test_clean_twin_differs_by_noise_only():
+    gt = generate_recording(draw_settings(scene("tiny"), 5000))
+    noise = gt.noisy - gt.clean
+    # the residual is the generator's noise: each channel's SD within 10 % of the recording's level
+    assert np.all(np.abs(noise.std(axis=0) / gt.settings["noise_uv"] - 1) < 0.11)
+    assert abs(np.corrcoef(noise[:, 0], gt.clean[:, 0])[0, 1]) < 0.05
 
 
-def test_snippets_are_aligned_on_best_channel(tiny_set):
-    peak = tiny_set.clean[:, 0, :].argmin(axis=1)
-    assert np.mean(peak == PEAK_SAMPLE) > 0.95  # the rest overlap a larger spike of another unit
-    local = tiny_set.clean[:, 0, PEAK_SAMPLE - 3: PEAK_SAMPLE + 4].argmin(axis=1)
-    assert np.mean(local == 3) > 0.99  # its own trough sits at PEAK_SAMPLE (but for a few overlaps)
-    # channel 0 is the best channel: its trough is the deepest of the four
-    # (near-equal neighbours and overlapping spikes make a few exceptions)
-    assert np.mean(tiny_set.clean[:, 0].min(1) <= tiny_set.clean[:, 1:].min(2).min(1) + 1.0) > 0.9
+def test_cutting_never_reads_the_clean_trace():
+    """Snippets are cut where the noisy trace says: garbage in the clean trace changes only the clean twin."""
+    gt = generate_recording(draw_settings(scene("tiny"), 5000))
+    a, _ = cut_detected(gt)
+    gt.clean = np.random.default_rng(1).normal(0, 1e3, gt.clean.shape).astype(np.float32)
+    b, _ = cut_detected(gt)
+    np.testing.assert_array_equal(a.spikes, b.spikes)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.clean, b.clean)
+
+
+def test_snippets_are_aligned_on_the_noisy_trough(tiny_set):
+    # the detector's alignment: the noisy best channel's trough at PEAK_SAMPLE (a few overlaps aside)
+    assert np.mean(tiny_set.spikes[:, 0].argmin(axis=1) == PEAK_SAMPLE) > 0.97
+    # the clean trough is near it but jittered by the noise, as on a chip
+    clean_peak = tiny_set.clean[:, 0, PEAK_SAMPLE - 4: PEAK_SAMPLE + 5].argmin(axis=1) - 4
+    assert np.mean(np.abs(clean_peak) <= 2) > 0.9 and np.mean(clean_peak != 0) > 0.05
+
+
+def test_detection_statistics_and_weak_units_kept():
+    gt = generate_recording(draw_settings(scene("tiny"), 5001))
+    s, st = cut_detected(gt)
+    assert st["matched"] == len(s) and st["matched"] + st["noise_detections"] == st["detections"]
+    assert st["matched"] <= st["truth_spikes"] and st["units_seen"] <= st["units"]
+    weak = gt.truth["amplitude_uv"] < 5 * gt.settings["noise_uv"]
+    assert weak.any()  # no unit is dropped for being small: the detector decides what is seen
+
+
+def test_noise_colour_and_correlation():
+    pos = probe_positions("two_column", 8)
+    rng = np.random.default_rng(0)
+    white = generate_noise(60000, pos, 30000.0, 5.0, rng=rng)
+    pink = generate_noise(60000, pos, 30000.0, 5.0, color=1.0, correlation=0.6, rng=rng)
+    assert np.allclose(pink.std(axis=0), 5.0, rtol=1e-3) and np.allclose(white.std(axis=0), 5.0, rtol=1e-3)
+    spec = np.abs(np.fft.rfft(pink[:, 0])) ** 2
+    f = np.fft.rfftfreq(60000, 1 / 30000.0)
+    assert spec[(f > 400) & (f < 800)].mean() > 5 * spec[(f > 8000) & (f < 12000)].mean()  # falls with f
+    assert np.corrcoef(pink[:, 0], pink[:, 1])[0, 1] > 0.3 > abs(np.corrcoef(white[:, 0], white[:, 1])[0, 1])
+
+
+def test_bursts_drift_and_probe_layouts():
+    sc = scene("tiny").model_copy(update={"burst_fraction": 1.0, "drift_um": (40.0, 40.0), "probe": ["tetrode"],
+                                          "channels": [4]})
+    gt = generate_recording(draw_settings(sc, 7))
+    assert gt.positions_um.shape == (4, 2)
+    t, u = gt.truth["frames"], gt.truth["units"]
+    isi = np.diff(t[u == u[0]]) / gt.fs_hz
+    assert np.mean(isi < 0.01) > 0.3  # bursts: many intervals under 10 ms
+    s, _ = cut_detected(gt)
+    assert len(s) > 20
 
 
 def test_splits_use_disjoint_recordings():
     p = presets()
-    spans = {name: set(range(*p[name]["seeds"])) for name in ("train", "val", "test", "unseen")}
+    spans = {name: set(range(*p[name].seeds)) for name in ("train", "val", "test", "unseen")}
+    for name in suite().sets:
+        spans[f"suite:{name}"] = set(range(*suite_scene(name).seeds))
+        spans[f"suite-val:{name}"] = set(range(*suite_scene(name, "val").seeds))
     names = list(spans)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             assert not spans[a] & spans[b], (a, b)
-    assert set(p["unseen"]["fs_hz"]).isdisjoint(p["train"]["fs_hz"])
-    assert set(p["unseen"]["probe"]).isdisjoint(p["train"]["probe"])
-    assert min(p["unseen"]["noise_uv"]) >= max(p["train"]["noise_uv"])
+
+
+def test_suite_generation_is_deterministic():
+    sc = suite_scene("tetrode", "val").model_copy(update={"duration_s": 3.0, "seeds": (1, 2)})
+    a, b = generate_spike_set(sc), generate_spike_set(sc)
+    np.testing.assert_array_equal(a.spikes, b.spikes)
+    np.testing.assert_array_equal(a.clean, b.clean)
+
+
+def test_scene_validation():
+    base = dict(duration_s=1.0, fs_hz=[30000], probe=["two_column"], channels=[8], units=(2, 3), rate_hz=(1, 2),
+                noise_uv=(5, 6), seeds=(0, 1))
+    Scene(**base)
+    for bad in ({"noise_uv": (6, 5)}, {"fs_hz": [44100]}, {"template_params": {"bogus": (0, 1)}},
+                {"noise_correlation": (0.0, 1.0)}, {"template_params": {"recovery_ms": (1.0, 3.9)}}):
+        with pytest.raises(Exception):
+            Scene(**{**base, **bad})
+    with pytest.raises(HwcaeError, match="unknown suite set"):
+        suite_scene("nope")

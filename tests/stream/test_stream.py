@@ -7,18 +7,19 @@ from hwcae.codec.codec import Codec
 from hwcae.model.checkpoint import load_checkpoint
 from hwcae.evaluate.metrics import sndr_db
 from hwcae.spikes.snippets import cut_snippets, neighbour_table
-from hwcae.spikes.synth import generate_recording, ground_truth_peaks, presets, recording_settings, write_raw_recording
+from hwcae.spikes.scene import draw_settings, scene
+from hwcae.spikes.synth import generate_recording, write_raw_recording
 
 GAIN_UV = 0.5
 
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory):
-    settings = {**recording_settings(presets()["tiny"], 5001), "duration_s": 8.0}
-    rec, clean, sorting = generate_recording(settings)
+    gt = generate_recording({**draw_settings(scene("tiny"), 5001), "duration_s": 8.0})
+    rec = gt.recording()
     path = write_raw_recording(rec, tmp_path_factory.mktemp("raw") / "rec.bin", gain_uv=GAIN_UV, chunk_s=1.0)
     np.savetxt(path.with_suffix(".csv"), rec.get_channel_locations(), delimiter=",")
-    return path, rec, clean, ground_truth_peaks(rec, sorting), settings
+    return path, rec, gt.recording("clean"), gt.truth, gt.settings
 
 
 def _compress(raw, out, ckpt, *extra):
