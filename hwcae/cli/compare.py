@@ -1,6 +1,8 @@
 """hwcae compare: float vs fixed-point models on the same spikes, one row per model."""
 from __future__ import annotations
 
+from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
+
 import json
 from pathlib import Path
 
@@ -8,10 +10,11 @@ from pathlib import Path
 def add_parser(sub):
     p = sub.add_parser("compare", help="float vs fixed-point table (SNDR, CR, index agreement, bits, MACs)",
                        description=__doc__)
-    p.add_argument("--data", default="synth", help="spikes (.npz or synth[:preset])")
+    p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--float", dest="float_ckpt", default="models/float.pt")
     p.add_argument("--qat", nargs="+", required=True, help="QAT checkpoints")
     p.add_argument("--json", help="write {'rows': [...]} here; a PNG plot is written beside it")
+    add_align_arg(p)
     return p
 
 
@@ -22,9 +25,8 @@ def run(args) -> int:
     from hwcae.evaluate.compare import fixed_weight_bits, float_weight_bits, row
     from hwcae.fileio import write_text_atomic
     from hwcae.model.checkpoint import load_checkpoint
-    from hwcae.spikes.sources import load_data
 
-    data, desc = load_data(args.data)
+    data, desc = load_spikes_arg(args, args.data)
     fcodec = Codec(load_checkpoint(args.float_ckpt, kind="float"))
     farch = fcodec.arch
     rows = []

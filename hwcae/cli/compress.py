@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hwcae.cli.data_args import add_align_arg
 from hwcae.cli.recording_args import add_recording_args
 
 
@@ -25,6 +26,7 @@ def add_parser(sub):
     p.add_argument("--json", help="write the run's figures (spikes, bytes, x real time, peak RSS) here")
     p.add_argument("--force", action="store_true", help="overwrite OUT")
     add_recording_args(p)
+    add_align_arg(p)
     d = sub.add_parser("decompress", help=".hwc container -> spike times, channels and reconstructed spikes (.npz)",
                        description=__doc__)
     d.add_argument("hwc")
@@ -69,9 +71,9 @@ def _spike_set(args, codec) -> int:
 
     from hwcae.codec.codec import cr_bytes
     from hwcae.fileio import atomic_path
-    from hwcae.spikes.spikeset import load_spikes
+    from hwcae.cli.data_args import load_spikes_arg
 
-    s = load_spikes(args.input)
+    s, _ = load_spikes_arg(args, args.input)
     with np.load(args.input) as z:
         times = z["times"] if "times" in z.files else None
         chans = z["channels"] if "channels" in z.files else None

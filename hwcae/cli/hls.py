@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
 from hwcae.cli.qat import DEFAULT_DESIGNS
 
 
@@ -13,11 +14,12 @@ def add_parser(sub):
     p.add_argument("--design", action="append", help="design name (repeatable; default: all defaults)")
     p.add_argument("--checkpoint", help="QAT checkpoint (default models/qat-<design>.pt)")
     p.add_argument("--backend", action="append", choices=["vitis", "catapult"], help="default: both")
-    p.add_argument("--data", default="synth", help="spikes for the verification sample (default: test split)")
+    p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--spikes", type=int, default=2000, help="verification sample size")
     p.add_argument("--out", default="hls/build", help="build folder")
     p.add_argument("--synth", action="store_true", help="run synthesis if vitis_hls / catapult is on PATH")
     p.add_argument("--json", help="write the summary rows here")
+    add_align_arg(p)
     return p
 
 
@@ -27,12 +29,11 @@ def run(args) -> int:
     from hwcae.errors import HwcaeError
     from hwcae.export.pipeline import export_design
     from hwcae.fileio import write_text_atomic
-    from hwcae.spikes.sources import load_data
 
     designs = args.design or DEFAULT_DESIGNS
     if args.checkpoint and len(designs) != 1:
         raise HwcaeError("--checkpoint needs exactly one --design")
-    data, _ = load_data(args.data)
+    data, _ = load_spikes_arg(args, args.data)
     spikes = data.spikes[: args.spikes]
     rows = []
     for d in designs:

@@ -1,6 +1,8 @@
 """hwcae qat: quantisation-aware fine-tuning of the encoder for a fixed-point design."""
 from __future__ import annotations
 
+from hwcae.cli.data_args import add_align_arg, load_spikes_arg
+
 import shlex
 import sys
 
@@ -20,6 +22,7 @@ def add_parser(sub):
     p.add_argument("--max-train", type=int, default=24000, help="spikes of --data used per epoch (CPU budget)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--all", action="store_true", help="every default design")
+    add_align_arg(p)
     return p
 
 
@@ -36,14 +39,13 @@ def run(args) -> int:
     from hwcae.model.checkpoint import load_checkpoint
     from hwcae.quantize.design import load_design
     from hwcae.quantize.qat import qat
-    from hwcae.spikes.sources import load_data
 
     names = args.design or DEFAULT_DESIGNS
     if args.out and len(names) > 1:
         raise HwcaeError("--out needs exactly one --design")
     designs = [load_design(n) for n in names]
-    train_set, _ = load_data(args.data)
-    val_set, _ = load_data(args.val)
+    train_set, _ = load_spikes_arg(args, args.data)
+    val_set, _ = load_spikes_arg(args, args.val)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     command = "hwcae qat " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     for d in designs:

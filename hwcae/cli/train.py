@@ -1,6 +1,8 @@
 """hwcae train: train the float CAE from an architecture YAML."""
 from __future__ import annotations
 
+from hwcae.cli.data_args import add_align_arg, load_spikes_arg
+
 import shlex
 import sys
 
@@ -16,6 +18,7 @@ def add_parser(sub):
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: all cores); results are reproducible for a given count")
+    add_align_arg(p)
     return p
 
 
@@ -25,14 +28,13 @@ def run(args) -> int:
     from hwcae.errors import HwcaeError
     from hwcae.model.config import load_arch
     from hwcae.model.train import train
-    from hwcae.spikes.sources import load_data
 
     if args.threads is not None and args.threads < 1:
         raise HwcaeError("--threads must be at least 1")
     torch.set_num_threads(args.threads or max(1, torch.get_num_threads()))
     arch = load_arch(args.config)
-    train_set, train_desc = load_data(args.data)
-    val_set, val_desc = load_data(args.val)
+    train_set, train_desc = load_spikes_arg(args, args.data)
+    val_set, val_desc = load_spikes_arg(args, args.val)
     command = "hwcae train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     payload = train(arch, train_set, val_set, args.out, seed=args.seed, epochs=args.epochs, resume=args.resume,
                     data_desc={"train": train_desc, "val": val_desc}, command=command)

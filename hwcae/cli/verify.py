@@ -8,16 +8,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
+
 
 def add_parser(sub):
     p = sub.add_parser("verify", help="3-way bit-exact check: Brevitas, NumPy reference, C simulation",
                        description=__doc__)
     p.add_argument("--checkpoint", required=True, help="QAT checkpoint")
     p.add_argument("--project", help="hls/build/<design>/vitis or .../catapult (omit: reference vs Brevitas only)")
-    p.add_argument("--data", default="synth", help="spikes (.npz or synth[:preset])")
+    p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--spikes", type=int, default=10000, help="how many spikes of --data")
     p.add_argument("--qonnx", action="store_true", help="also run qonnx's executor on the QONNX export")
     p.add_argument("--json", help="write every number here")
+    add_align_arg(p)
     return p
 
 
@@ -28,13 +31,12 @@ def run(args) -> int:
     from hwcae.export import fixed_point
     from hwcae.fileio import write_text_atomic
     from hwcae.quantize.qat import load_qat
-    from hwcae.spikes.sources import load_data
-    from hwcae.verify.checks import edge_inputs, verify
+    from hwcae.verify.checks import edge_inputs, encoder_inputs, verify
 
     model, arch, design, _ = load_qat(args.checkpoint)
-    data, desc = load_data(args.data)
-    spikes = np.concatenate([data.spikes[: args.spikes], edge_inputs(design.input.range_uv)])
+    data, desc = load_spikes_arg(args, args.data)
     fp = fixed_point.extract(model.encoder)
+    spikes = np.concatenate([encoder_inputs(fp, data.spikes[: args.spikes]), edge_inputs(design.input.range_uv)])
     folder = Path(args.project) if args.project else None
     if folder is not None and folder.name not in ("vitis", "catapult"):
         raise HwcaeError(f"--project must end in vitis or catapult, got {folder}")

@@ -1,16 +1,38 @@
-"""Resolving a ``--data`` argument: a spike-set path, or ``synth`` / ``synth:<preset>``."""
+"""Resolving a ``--data`` argument: a spike-set path, ``synth`` / ``synth:<preset>``, or
+``suite:<set>`` / ``suite-val:<set>`` (a set of the external benchmark, final or val seeds).
+
+Spike-set files are checked for their alignment convention on load (:mod:`hwcae.spikes.align`):
+a set whose troughs sit elsewhere than sample 24 is realigned per spike, and the user is told so
+in one line on stderr, unless ``align=False``.
+"""
 from __future__ import annotations
+
+import sys
 
 from hwcae.spikes.spikeset import SpikeSet, load_spikes
 
 
-def load_data(spec: str, *, default_preset: str = "test") -> tuple[SpikeSet, dict]:
+def _note(line: str) -> None:
+    print(f"hwcae: note: {line}", file=sys.stderr)
+
+
+def load_data(spec: str, *, default_preset: str = "test", align: bool = True) -> tuple[SpikeSet, dict]:
     """(spike set, description). ``synth`` is the built-in held-out test split."""
     if spec == "synth" or spec.startswith("synth:"):
         from hwcae.spikes.synth import cached_spike_set, presets
 
         name = spec.split(":", 1)[1] if ":" in spec else default_preset
         s = cached_spike_set(name)
-        return s, {"source": f"synth:{name}", "preset": presets()[name], "spikes": len(s)}
-    s = load_spikes(spec)
+        return s, {"source": f"synth:{name}", "preset": presets()[name].model_dump(mode="json"), "spikes": len(s)}
+    if spec.startswith(("suite:", "suite-val:")):
+        from hwcae.spikes.scene import suite_scene
+        from hwcae.spikes.synth import suite_set
+
+        kind, name = spec.split(":", 1)
+        split = "val" if kind == "suite-val" else "final"
+        s = suite_set(name, split)
+        return s, {"source": spec, "scene": suite_scene(name, split).model_dump(mode="json"), "spikes": len(s)}
+    from hwcae.spikes.align import align_spike_set
+
+    s = align_spike_set(load_spikes(spec), enabled=align, note=lambda line: _note(f"{spec}: {line}"))
     return s, {"source": spec, "spikes": len(s)}
