@@ -44,23 +44,18 @@ class Codec:
         return {} if self._ref is None else {k: v for k, v in self._ref.saturation.items() if v}
 
     def encode(self, spikes_uv: np.ndarray) -> np.ndarray:
+        """Symbols (N, S): the codeword indices, then the gain code if the model has a gain stage."""
         if self._ref is not None:
-            return self._ref.encode(spikes_uv)[1]
+            return self._ref.encode_symbols(spikes_uv)
         from hwcae.model.infer import encode_uv
 
         return encode_uv(self.model, spikes_uv)
 
-    def decode(self, indices: np.ndarray) -> np.ndarray:
-        import torch
-
-        if self._ref is not None:
-            with torch.no_grad():
-                out = [self.model.decode(torch.from_numpy(indices[i:i + 4096])) * self.arch.input_scale_uv
-                       for i in range(0, len(indices), 4096)]
-            return torch.cat(out).numpy().astype(np.float32) if out else np.zeros((0, 4, 64), np.float32)
+    def decode(self, symbols: np.ndarray) -> np.ndarray:
+        """Reconstructed spikes in uV (N, 4, 64) from symbols."""
         from hwcae.model.infer import decode_uv
 
-        return decode_uv(self.model, indices)
+        return decode_uv(self.model, symbols)
 
     def pack(self, indices, times=None, channels=None, coder: str = "ans") -> bytes:
         if coder not in self.coders:

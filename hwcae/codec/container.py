@@ -1,4 +1,4 @@
-"""The ``.hwc`` container: entropy-coded codeword indices with per-spike channel and time.
+"""The ``.hwc`` container: entropy-coded codeword indices (and gain codes) with per-spike channel and time.
 
 Byte layout (little endian), version 1::
 
@@ -6,7 +6,7 @@ Byte layout (little endian), version 1::
       magic       4s   b"HWC1"
       version     u8   1
       coder       u8   0 = static canonical Huffman, 1 = ANS (constriction)
-      positions   u8   indices per spike (L)
+      positions   u8   symbols per spike: L codeword indices, plus the gain code if the model has a gain stage
       reserved    u8   0
       codebook    u16  codewords (K)
       reserved    u16  0

@@ -55,17 +55,22 @@ def cae_row(payload: dict, score: SpikeSet, keep: dict | None = None) -> dict:
     ``keep`` (if given) receives the reconstruction under ``"cae"``."""
     from hwcae.codec.codec import Codec, cr_bytes, rate_report
 
+    from hwcae.model.gain import GainSpec, split
+
     codec = Codec(payload)
-    idx = codec.encode(score.spikes)
-    rec = codec.decode(idx)
+    symbols = codec.encode(score.spikes)
+    rec = codec.decode(symbols)
     if keep is not None:
         keep["cae"] = rec
     arch = codec.arch
     row = summarize(score.spikes, rec, score.clean, arch.bits_per_spike_fixed)
+    idx, gain = split(symbols, GainSpec.of(arch.gain))
     h = entropy_bits(idx, arch.vq.codebook_size)
     row["index_entropy_bits"] = h
-    row["cr_entropy"] = RAW_BITS_PER_SPIKE / (idx.shape[1] * max(h, 1e-9))
+    row["gain_entropy_bits"] = 0.0 if gain is None else entropy_bits(gain, 2**arch.gain.bits)
+    row["cr_entropy"] = RAW_BITS_PER_SPIKE / max(idx.shape[1] * h + row["gain_entropy_bits"], 1e-9)
     row["codebook_used"] = int(len(np.unique(idx)))
+    idx = symbols
     # real bytes: containers with times and channels, statistics from training data
     for coder in ("ans", "huffman"):
         row[f"cr_bytes_{coder}"] = cr_bytes(len(idx), len(codec.pack(idx, coder=coder)))

@@ -77,6 +77,7 @@ def extract(encoder) -> dict:
     blocks = getattr(encoder, "blocks", [])
     out["pools"] = [b.pool.kernel_size if isinstance(b.pool, torch.nn.MaxPool1d) else 1 for b in blocks]
     out["input_scale_uv"] = float(encoder.arch.input_scale_uv)
+    out["gain"] = None if encoder.arch.gain is None else encoder.arch.gain.model_dump()
     return out
 
 
@@ -93,6 +94,9 @@ def save(fp: dict, path: str | os.PathLike) -> None:
         arrays[f"conv/{name}/meta"] = np.array([c["w_exp"], c["w_bits"], c["acc_exp"], c["in_exp"], c["kernel"]])
     arrays["codebook/w"] = fp["codebook"]["w"]
     arrays["codebook/meta"] = np.array([fp["codebook"]["exp"], fp["codebook"]["bits"]])
+    if fp.get("gain") is not None:  # the gain stage ahead of the encoder: bits, min_uv, target_uv
+        g = fp["gain"]
+        arrays["gain"] = np.array([g["bits"], g["min_uv"], g["target_uv"]], np.float64)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -118,4 +122,6 @@ def load(path: str | os.PathLike) -> dict:
                                  "w_bits": int(v[1]), "acc_exp": int(v[2]), "in_exp": int(v[3]), "kernel": int(v[4])}
     fp["convs"] = {str(n): fp["convs"][str(n)] for n in z["order"]}
     fp["codebook"] = {"w": z["codebook/w"], "exp": int(z["codebook/meta"][0]), "bits": int(z["codebook/meta"][1])}
+    g = z.get("gain")
+    fp["gain"] = None if g is None else {"bits": int(g[0]), "min_uv": float(g[1]), "target_uv": float(g[2])}
     return fp

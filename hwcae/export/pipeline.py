@@ -36,7 +36,7 @@ def export_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=("vit
                   out_root: Path = BUILD_DIR, synth: bool = False, progress=print) -> list[dict]:
     from hwcae.export.hls_project import build
     from hwcae.quantize.qat import load_qat
-    from hwcae.verify.checks import edge_inputs, verify
+    from hwcae.verify.checks import edge_inputs, encoder_inputs, verify
 
     model, arch, design, payload = load_qat(qat_path)
     enc = model.encoder
@@ -49,7 +49,7 @@ def export_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=("vit
     onnx_cl.save(str(root / "encoder_cl.onnx"))
     fp = fixed_point.extract(enc)
     fixed_point.save(fp, root / "weights.npz")
-    inputs = np.concatenate([spikes_uv, edge_inputs(design.input.range_uv)])
+    inputs = np.concatenate([encoder_inputs(fp, spikes_uv), edge_inputs(design.input.range_uv)])
     qx = qonnx_check(enc, onnx_cf, inputs[: min(len(inputs), 512)], fp)
     progress(f"[{design.name}] QONNX exported and checked in {time.time() - t0:.1f} s "
              f"(executor vs Brevitas: index {qx['index_exact']:.2%}, latent {qx['latent_exact']:.2%})")

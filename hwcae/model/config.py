@@ -127,10 +127,31 @@ class Train(Strict):
         return self
 
 
+class Gain(Strict):
+    """Per-spike power-of-two gain ahead of the encoder (:mod:`hwcae.model.gain`): the trough is
+    shifted into [target_uv, 2 x target_uv); a ``bits``-wide exponent code (troughs from min_uv to
+    min_uv x 2^(2^bits)) travels beside the codeword indices."""
+
+    bits: pydantic.conint(ge=1, le=4) = 3
+    min_uv: pydantic.PositiveFloat = 8.0
+    target_uv: pydantic.PositiveFloat = 128.0
+
+    @pydantic.model_validator(mode="after")
+    def _pow2(self):
+        import math
+
+        for name in ("min_uv", "target_uv"):
+            v = math.log2(getattr(self, name))
+            if v != round(v):
+                raise ValueError(f"gain.{name} must be a power of two (uV), got {getattr(self, name)}")
+        return self
+
+
 class Arch(Strict):
     name: str
     description: str = ""
     input_scale_uv: pydantic.PositiveFloat = 256.0  # x_model = x_uV / input_scale_uv (a power of two: a shift)
+    gain: Gain | None = None  # per-spike gain stage before the encoder; None = none
     encoder: Encoder
     vq: VQ = VQ()
     decoder: Decoder = Decoder()
@@ -140,6 +161,9 @@ class Arch(Strict):
     def _check(self):
         if N_SAMPLES % self.latent_positions:
             raise ValueError("pooling must divide the 64 samples")
+        if self.gain is not None and 2**self.gain.bits > self.vq.codebook_size:
+            raise ValueError("gain.bits: the gain code shares the coders' alphabet, so 2^bits must not exceed "
+                             "the codebook size")
         return self
 
     @property
@@ -160,11 +184,16 @@ class Arch(Strict):
         return self.encoder.latent_dim if self.vq.axis == "position" else self.latent_positions
 
     @property
+    def symbols_per_spike(self) -> int:
+        """Symbols coded per spike: the codeword indices, plus the gain's exponent code if any."""
+        return self.indices_per_spike + (self.gain is not None)
+
+    @property
     def bits_per_spike_fixed(self) -> float:
-        """Fixed-length index bits per spike: vectors per spike x log2(codebook size)."""
+        """Fixed-length bits per spike: vectors per spike x log2(codebook size), plus the gain code."""
         import math
 
-        return self.indices_per_spike * math.log2(self.vq.codebook_size)
+        return self.indices_per_spike * math.log2(self.vq.codebook_size) + (self.gain.bits if self.gain else 0)
 
 
 def load_arch(name_or_path: str) -> Arch:

@@ -24,9 +24,17 @@ from hwcae.spikes.warp import stretch
 
 
 def to_tensors(s: SpikeSet, arch: Arch, denoise: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    x = torch.from_numpy(s.spikes / arch.input_scale_uv)
-    y = torch.from_numpy((s.clean if denoise and s.clean is not None else s.spikes) / arch.input_scale_uv)
-    return x.float(), y.float()
+    """(input, target) in model units: uV through the gain stage (if the arch has one; the target
+    takes the input's factor) and divided by ``input_scale_uv``."""
+    from hwcae.model.gain import GainSpec, exponent_codes, factors
+
+    x = s.spikes
+    y = s.clean if denoise and s.clean is not None else s.spikes
+    spec = GainSpec.of(arch.gain)
+    if spec is not None:
+        f = factors(exponent_codes(x, spec), spec)
+        x, y = x * f, y * f
+    return torch.from_numpy(x / arch.input_scale_uv).float(), torch.from_numpy(y / arch.input_scale_uv).float()
 
 
 def recon_loss(rec: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
@@ -89,15 +97,18 @@ def fit_codebook(model: CAE, x: torch.Tensor, gen: torch.Generator, *, kmeans: b
 
 
 @torch.no_grad()
-def index_statistics(model, x: torch.Tensor, k: int, batch: int = 2048) -> dict:
-    """Codeword statistics on training data for the entropy coders: (L, K) usage counts per
-    latent position and (L-1, K, K) counts of consecutive pairs. The pair table is left out (None:
-    position-only coding) above 2^20 cells, where it would outgrow the checkpoint and be too sparse
-    to help (a 512-word codebook: 3.9 M cells for ~1 M training pairs)."""
+def index_statistics(model, x: torch.Tensor, k: int, gain_codes: np.ndarray | None = None, batch: int = 2048) -> dict:
+    """Symbol statistics on training data for the entropy coders: (S, K) usage counts per symbol
+    position (the L codeword indices, then the gain's exponent code if ``gain_codes`` is given) and
+    (S-1, K, K) counts of consecutive pairs. The pair table is left out (None: position-only coding)
+    above 2^20 cells, where it would outgrow the checkpoint and be too sparse to help (a 512-word
+    codebook: 3.9 M cells for ~1 M training pairs)."""
     from hwcae.codec.entropy import transition_counts
+    from hwcae.model.gain import join
 
     model.eval()
     idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
+    idx = join(idx, gain_codes)
     counts = np.stack([np.bincount(idx[:, p], minlength=k) for p in range(idx.shape[1])])
     if (idx.shape[1] - 1) * k * k > 2**20:
         return {"index_counts": torch.from_numpy(counts), "index_transitions": None}
@@ -174,13 +185,21 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     payload = {
         "kind": "float", "arch": arch.model_dump(mode="json"), "design": None,
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
-        **index_statistics(model, x, arch.vq.codebook_size),
+        **index_statistics(model, x, arch.vq.codebook_size, gain_codes(train_set.spikes, arch)),
         "data": data_desc or {}, "seed": seed, "command": command,
         "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history},
     }
     save_checkpoint(out, payload)
     state_path.unlink(missing_ok=True)
     return payload
+
+
+def gain_codes(spikes_uv: np.ndarray, arch: Arch) -> np.ndarray | None:
+    """The gain stage's exponent codes of ``spikes_uv`` (None if the arch has no gain stage)."""
+    from hwcae.model.gain import GainSpec, exponent_codes
+
+    spec = GainSpec.of(arch.gain)
+    return None if spec is None else exponent_codes(spikes_uv, spec)
 
 
 def model_from_checkpoint(payload: dict) -> CAE:

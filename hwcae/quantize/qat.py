@@ -31,6 +31,10 @@ class QATModel(torch.nn.Module):
         super().__init__()
         self.encoder, self.decoder, self.beta = encoder, decoder, beta
 
+    @property
+    def arch(self) -> Arch:
+        return self.encoder.arch
+
     def forward(self, x):
         z = self.encoder.latent(x).value
         idx = torch.argmax(self.encoder.scores(z), dim=1)
@@ -111,9 +115,10 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     if progress:
         print(f"qat {design.name}: val SNDR {metrics['val_sndr_db']:.2f} dB (best epoch {metrics['best_epoch']})",
               file=sys.stderr)
-    from hwcae.model.train import index_statistics
+    from hwcae.model.train import gain_codes, index_statistics
 
-    stats = index_statistics(model, x, arch.vq.codebook_size)
+    stats = index_statistics(model, x, arch.vq.codebook_size,
+                             gain_codes(train_set.spikes[: len(x)], arch))
     payload = {
         "kind": "qat", "arch": arch.model_dump(mode="json"), "design": design.model_dump(mode="json"),
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,

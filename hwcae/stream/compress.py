@@ -23,15 +23,16 @@ from hwcae.spikes.readers import ChunkPlan
 
 
 def encode_chunk(plan: ChunkPlan, fixed_point: dict, start: int) -> tuple:
-    """(peak frames, best channels, codeword indices (N, L), (worker pid, its peak RSS in kB)) of
-    the chunk at ``start``."""
+    """(peak frames, best channels, symbols (N, S): codeword indices then the gain code if any,
+    (worker pid, its peak RSS in kB)) of the chunk at ``start``."""
     from hwcae.verify.reference import ReferenceEncoder
 
     snippets, frames, chans = plan.spikes(start)
     if len(snippets) == 0:
-        idx = np.zeros((0, N_SAMPLES // int(np.prod(fixed_point["pools"]))), np.int64)
+        width = fixed_point.get("positions") or N_SAMPLES // int(np.prod(fixed_point["pools"]))
+        idx = np.zeros((0, width + (fixed_point.get("gain") is not None)), np.int64)
     else:
-        idx = ReferenceEncoder(fixed_point).encode(snippets)[1]
+        idx = ReferenceEncoder(fixed_point).encode_symbols(snippets)
     return frames, chans, idx, (os.getpid(), peak_rss_kb())
 
 
@@ -129,7 +130,7 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
     n_frames_done = n_spikes = 0
     worker_rss_kb: dict[int, int] = {}
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-        writer = container.Writer(fh, codec.coders[coder], codec.hash, codec.arch.indices_per_spike)
+        writer = container.Writer(fh, codec.coders[coder], codec.hash, codec.arch.symbols_per_spike)
         for frames, chans, idx, (pid, rss_kb) in results:
             worker_rss_kb[pid] = max(worker_rss_kb.get(pid, 0), rss_kb)
             writer.add(idx, frames, chans)

@@ -11,6 +11,12 @@ import torch
 from hwcae.verify.reference import ReferenceEncoder
 
 
+def encoder_inputs(fp: dict, spikes_uv: np.ndarray) -> np.ndarray:
+    """What the encoder sees of ``spikes_uv``: the ADC words after the design's gain stage (the
+    spikes themselves if it has none). Verification runs every implementation on these."""
+    return ReferenceEncoder(fp).gain_stage(spikes_uv)[0]
+
+
 def edge_inputs(full_scale_uv: float, n_random: int = 64, seed: int = 0) -> np.ndarray:
     """Range-edge spikes in uV: zeros, +-full scale, +-2x full scale, alternating, random beyond."""
     rng = np.random.default_rng(seed)

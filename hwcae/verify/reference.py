@@ -192,7 +192,32 @@ class ReferenceEncoder:
             raise HwcaeError("codeword scores beyond 2^53: not representable in this reference model")
         return out
 
+    @property
+    def adc(self) -> tuple[int, float]:
+        """The ADC word as (bits, full-scale uV): the input format of the encoder."""
+        fmt = self.fp["acts"]["input"]
+        return fmt["bits"], 2.0 ** (fmt["bits"] - 1 + fmt["exp"]) * self.fp["input_scale_uv"]
+
+    def gain_stage(self, spikes_uv: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(the spikes the encoder sees, exponent codes): the ADC word, shifted by the gain stage if the
+        design has one (:mod:`hwcae.model.gain`); without one, the spikes unchanged and no codes."""
+        from hwcae.model.gain import GainSpec, normalize
+
+        spec = GainSpec.of(self.fp.get("gain"))
+        if spec is None:
+            return spikes_uv, None
+        return normalize(spikes_uv, spec, adc=self.adc)
+
+    def encode_symbols(self, spikes_uv: np.ndarray) -> np.ndarray:
+        """What the chip sends per spike: codeword indices (N, L), then the gain code if any."""
+        from hwcae.model.gain import join
+
+        x, codes = self.gain_stage(spikes_uv)
+        return join(self.encode(x)[1], codes)
+
     def encode(self, spikes_uv: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """(latent codes (N, D, L), indices (N, L)) of the encoder alone: spikes as the encoder's
+        input word sees them (after any gain stage, see :meth:`encode_symbols`)."""
         lat, idx = [], []
         for i in range(0, len(spikes_uv), batch):
             x = self._input_codes(spikes_uv[i:i + batch]).transpose(0, 2, 1)

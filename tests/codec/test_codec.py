@@ -123,6 +123,8 @@ def test_qat_checkpoint_encodes_with_the_fixed_point_reference(each_qat, tiny_se
 
     codec = Codec(load_checkpoint(each_qat))
     ref = ReferenceEncoder(fixed_point.extract(load_qat(each_qat)[0].encoder))
-    np.testing.assert_array_equal(codec.encode(tiny_set.spikes), ref.encode(tiny_set.spikes)[1])
+    x, gain = ref.gain_stage(tiny_set.spikes)  # the dense test arch has a gain stage, the conv one none
+    want = ref.encode(x)[1] if gain is None else np.concatenate([ref.encode(x)[1], gain[:, None]], axis=1)
+    np.testing.assert_array_equal(codec.encode(tiny_set.spikes), want)
     with pytest.raises(HwcaeError, match="non-decreasing"):
         codec.pack(codec.encode(tiny_set.spikes[:3]), times=[5, 3, 9])
