@@ -55,12 +55,13 @@ class Scene(Strict):
     rate_hz: Range
     burst_fraction: float = pydantic.Field(0.0, ge=0, le=1)  # share of units firing in bursts
     noise_uv: Range
+    noise_scale: Literal["linear", "log"] = "linear"  # noise_uv drawn uniformly, or log-uniformly
     noise_color: Range = (0.0, 0.0)  # spectral exponent a of 1/f^a (0 = white)
     noise_correlation: Range = (0.0, 0.0)  # shared part between neighbouring contacts, [0, 1)
-    # template source, drawn per recording: `si` (SpikeInterface's parametric waveforms), `dipole`
-    # (a sink and a dendritic return current: shapes change across channels; dipole.py),
-    # `biophysical` (NEURON cells + LFPykit; the external suite only, never trained on)
-    templates: list[Literal["si", "dipole", "biophysical"]] = ["si"]
+    # template source, drawn per recording: `si` (SpikeInterface's parametric waveforms),
+    # `multisource` (several current sources per unit: shapes change across channels;
+    # multisource.py), `biophysical` (NEURON cells + LFPykit; the external suite only, never trained on)
+    templates: list[Literal["si", "multisource", "biophysical"]] = ["si"]
     template_params: dict[str, Range] = {}
     spatial_profile: list[Literal["exponential", "power"]] = ["exponential"]
     unit_depth_um: Range = (5.0, 40.0)  # distance of the somata from the probe plane
@@ -170,7 +171,8 @@ def draw_settings(sc: Scene, seed: int) -> dict:
         probe=str(rng.choice(sc.probe)), pitch_scale=uni(sc.pitch_scale), channels=int(rng.choice(sc.channels)),
         units=units, rate_hz=[uni(sc.rate_hz) for _ in range(units)],
         bursting=[bool(rng.random() < sc.burst_fraction) for _ in range(units)],
-        noise_uv=uni(sc.noise_uv), noise_color=uni(sc.noise_color), noise_correlation=uni(sc.noise_correlation),
+        noise_uv=uni(sc.noise_uv) if sc.noise_scale == "linear" else log_uni(sc.noise_uv),
+        noise_color=uni(sc.noise_color), noise_correlation=uni(sc.noise_correlation),
         templates=str(rng.choice(sc.templates)), template_params={k: list(v) for k, v in sc.template_params.items()},
         spatial_profile=str(rng.choice(sc.spatial_profile)), unit_depth_um=list(sc.unit_depth_um),
         amplitude_scale=log_uni(sc.amplitude_scale), drift_um=uni(sc.drift_um), jitter=int(sc.jitter),

@@ -1,5 +1,6 @@
 """Resolving a ``--data`` argument: a spike-set path, ``synth`` / ``synth:<preset>``, or
-``suite:<set>`` / ``suite-val:<set>`` (a set of the external benchmark, final or val seeds).
+``suite:<set>`` / ``suite-val:<set>`` (a set of the external benchmark, final or val seeds), or
+several of these joined by ``+``.
 
 Spike-set files are checked for their alignment convention on load (:mod:`hwcae.spikes.align`):
 a set whose troughs sit elsewhere than sample 24 is realigned per spike, and the user is told so
@@ -17,7 +18,12 @@ def _note(line: str) -> None:
 
 
 def load_data(spec: str, *, default_preset: str = "test", align: bool = True) -> tuple[SpikeSet, dict]:
-    """(spike set, description). ``synth`` is the built-in held-out test split."""
+    """(spike set, description). ``synth`` is the built-in held-out test split; ``A+B`` is A and B
+    concatenated (e.g. ``synth:train+synth:train-first``)."""
+    if "+" in spec:
+        parts = [load_data(p, default_preset=default_preset, align=align) for p in spec.split("+")]
+        s = SpikeSet.concat([p[0] for p in parts])
+        return s, {"source": spec, "parts": [p[1] for p in parts], "spikes": len(s)}
     if spec == "synth" or spec.startswith("synth:"):
         from hwcae.spikes.synth import cached_spike_set, presets
 

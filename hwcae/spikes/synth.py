@@ -4,7 +4,7 @@ way a recorder cuts them.
 One recording: contact positions from the scene's probe layout; unit locations and templates from
 SpikeInterface's generator (``generate_unit_locations``, ``generate_templates``) or from the
 biophysical simulator (:mod:`hwcae.spikes.biophys`); spike trains with bursts
-(:mod:`hwcae.spikes.trains`); drift as a unit's template moving along the probe in steps; the clean
+(:mod:`hwcae.spikes.trains`), or as several current sources each (:mod:`hwcae.spikes.multisource`); drift as a unit's template moving along the probe in steps; the clean
 trace is the templates injected into silence (``InjectTemplatesRecording``) and the noisy trace
 adds white or coloured, channel-correlated noise (:mod:`hwcae.spikes.noise`).
 
@@ -32,7 +32,7 @@ from hwcae.spikes.spikeset import SpikeSet, load_spikes, save_spikes
 from hwcae.spikes.trains import generate_trains
 
 #: Bump when the generator's output changes for the same settings (invalidates caches).
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 DRIFT_STEPS = 8  # a drifting unit's template moves in this many steps
 #: SpikeInterface template parameter ranges used where a scene does not set them.
 DEFAULT_TEMPLATE_PARAMS = dict(
@@ -74,11 +74,11 @@ def _templates(s: dict, positions: np.ndarray, locations: np.ndarray, cell_ids: 
     else:
         ranges = {**DEFAULT_TEMPLATE_PARAMS, **{k: tuple(v) for k, v in s["template_params"].items()}}
         per_unit = {k: rng.uniform(lo, hi, s["units"]) for k, (lo, hi) in sorted(ranges.items())}
-        if s["templates"] == "dipole":
-            from hwcae.spikes.dipole import dipole_templates
+        if s["templates"] == "multisource":
+            from hwcae.spikes.multisource import multisource_templates
 
-            t = dipole_templates(positions, locations, s["fs_hz"], per_unit, ms_before=MS_BEFORE, ms_after=MS_AFTER,
-                                 upsample=s["jitter"], rng=rng, cell_ids=cell_ids)
+            t = multisource_templates(positions, locations, s["fs_hz"], per_unit, ranges, ms_before=MS_BEFORE,
+                                      ms_after=MS_AFTER, upsample=s["jitter"], rng=rng, cell_ids=cell_ids)
         else:
             from spikeinterface.core.generate import generate_templates
 
@@ -220,8 +220,9 @@ def cache_dir() -> Path:
 
 
 def cached_scene_set(name: str, sc: Scene, *, progress: bool = True, jobs: int | None = None) -> SpikeSet:
-    """A scene's spike set, generated once and cached (the key hashes the scene and the generator version)."""
-    key = hashlib.sha256(f"{GENERATOR_VERSION}:{sc.model_dump_json()}".encode()).hexdigest()[:12]
+    """A scene's spike set, generated once and cached (the key hashes the scene's settings, not its
+    description, and the generator version)."""
+    key = hashlib.sha256(f"{GENERATOR_VERSION}:{sc.model_dump_json(exclude={'description'})}".encode()).hexdigest()[:12]
     path = cache_dir() / f"synth-{name}-{key}.npz"
     if path.is_file():
         try:
