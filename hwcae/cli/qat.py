@@ -15,7 +15,7 @@ def add_parser(sub):
     p.add_argument("--design", action="append", help="design YAML or name (repeatable); default: all defaults")
     p.add_argument("--from", dest="float_ckpt", help="float checkpoint (default: models/float.pt, or "
                    "models/float-<arch>.pt for designs of another architecture)")
-    p.add_argument("--data", default="synth:train")
+    p.add_argument("--data", default="synth:train+synth:train-first")
     p.add_argument("--val", default="synth:val")
     p.add_argument("--out", help="checkpoint to write (default models/qat-<design>.pt; one design only)")
     p.add_argument("--epochs", type=int, help="override the design's QAT epochs")

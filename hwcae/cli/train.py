@@ -10,7 +10,8 @@ import sys
 def add_parser(sub):
     p = sub.add_parser("train", help="train the float CAE + VQ", description=__doc__)
     p.add_argument("--config", default="default", help="architecture name (hwcae/model/arch) or YAML path")
-    p.add_argument("--data", default="synth:train", help="training spikes (.npz or synth:<preset>)")
+    p.add_argument("--data", default="synth:train+synth:train-first",
+                   help="training spikes (.npz, synth:<preset>, several joined by +)")
     p.add_argument("--val", default="synth:val", help="validation spikes for early stopping")
     p.add_argument("--out", default="models/float.pt", help="checkpoint to write (atomically)")
     p.add_argument("--seed", type=int, default=0)

@@ -152,6 +152,8 @@ def transition_counts(indices: np.ndarray, k: int) -> np.ndarray:
 class ContextANSCoder(ANSCoder):
     """ANS with each index conditioned on the previous latent position's index:
     P(k_p | k_{p-1}) = (T[p-1, k_{p-1}, k_p] + a P_p(k_p)) / (sum + a), a = 16, from training data.
+    Positions past the transition table (the gain code after the indices) use their own usage
+    counts alone.
 
     Symbols are stored position-major within a chunk, so the decoder recovers a whole position
     for every spike of the chunk before it needs it as context for the next.
@@ -164,10 +166,12 @@ class ContextANSCoder(ANSCoder):
     def __init__(self, counts: np.ndarray, transitions: np.ndarray):
         super().__init__(counts)
         t = np.asarray(transitions, np.float64)
-        self.cond = (t + self.alpha * self.probs[1:, None, :]) / (t.sum(axis=2, keepdims=True) + self.alpha)
+        self.cond = (t + self.alpha * self.probs[1:1 + len(t), None, :]) / (t.sum(axis=2, keepdims=True) + self.alpha)
 
     def _rows(self, p: int, prev: np.ndarray | None, n: int) -> np.ndarray:
-        return np.tile(self.probs[0], (n, 1)) if p == 0 else self.cond[p - 1, prev]
+        if p == 0 or p - 1 >= len(self.cond):
+            return np.tile(self.probs[p], (n, 1))
+        return self.cond[p - 1, prev]
 
     def encode(self, indices: np.ndarray) -> bytes:
         import constriction

@@ -33,11 +33,11 @@ class Layer:
     in_bits: int
     bias_bits: int = 0
     out_bits: int = 0  # activation word written after the layer
-    kind: str = "conv"  # conv | search
+    kind: str = "conv"  # conv | search | gain
 
     @property
     def macs(self) -> int:
-        return self.cin * self.cout * self.kernel * self.positions
+        return 0 if self.kind == "gain" else self.cin * self.cout * self.kernel * self.positions
 
     @property
     def acc_bits(self) -> int:
@@ -74,13 +74,30 @@ def _layers(fp: dict, design, inputs: dict, positions: dict, out_word: dict, n_l
         out = out_word.get(name, name if not name.endswith("expand") else name.replace("expand", "add_in"))
         layers.append(Layer(name, cin, o, k, positions[name], c["w_bits"], acts[inputs[name]]["bits"],
                             design.bias_bits, acts[out]["bits"]))
+    if fp.get("gain") is not None:  # a leading-one detector on the trough word, a barrel shift per input word
+        layers.insert(0, Layer("gain stage", 256, 1, 1, 1, 0, acts["input"]["bits"], 0, acts["input"]["bits"],
+                               kind="gain"))
     cb = fp["codebook"]
     layers.append(Layer("codeword search", cb["w"].shape[1], cb["w"].shape[0], 1, n_latent, cb["bits"],
                         acts["latent"]["bits"], 2 * cb["bits"] + 1, 0, kind="search"))
     return layers
 
 
+def gain_cost(layer: Layer, tech: Tech) -> dict:
+    """The gain stage: each of the 256 input words passes a barrel shifter (3 mux levels for 8
+    shifts) as it is read into the encoder (no extra cycles); one leading-one detector; the 3-bit
+    exponent register. Energy: one register read and write per word plus the shifter's muxes."""
+    shift_levels = 3
+    gates = tech.ge_per_adder_bit * layer.in_bits * shift_levels + tech.ge_per_adder_bit * layer.in_bits
+    gates += tech.ge_per_flipflop * shift_levels
+    energy = layer.cin * (tech.reg_pj_per_bit * 2 * layer.in_bits + tech.add_pj_per_bit * layer.in_bits * shift_levels / 2)
+    return {"layer": layer.name, "macs": 0, "multipliers": 0, "mult_bits": "-", "acc_bits": 0, "cycles": 0,
+            "gates_ge": gates, "sram_bits": 0, "energy_compute_pj": energy, "energy_memory_pj": 0.0}
+
+
 def layer_cost(layer: Layer, tech: Tech, reuse: int) -> dict:
+    if layer.kind == "gain":
+        return gain_cost(layer, tech)
     mults = math.ceil(layer.cin * layer.cout * layer.kernel / reuse)
     e_mac = tech.mult_pj_per_bit2 * layer.w_bits * layer.in_bits + tech.add_pj_per_bit * layer.acc_bits
     # fully unrolled (reuse 1): weights are constants wired into the multipliers, never read;

@@ -100,7 +100,7 @@ def fit_codebook(model: CAE, x: torch.Tensor, gen: torch.Generator, *, kmeans: b
 def index_statistics(model, x: torch.Tensor, k: int, gain_codes: np.ndarray | None = None, batch: int = 2048) -> dict:
     """Symbol statistics on training data for the entropy coders: (S, K) usage counts per symbol
     position (the L codeword indices, then the gain's exponent code if ``gain_codes`` is given) and
-    (S-1, K, K) counts of consecutive pairs. The pair table is left out (None: position-only coding)
+    (L-1, K, K) counts of consecutive index pairs. The pair table is left out (None: position-only coding)
     above 2^20 cells, where it would outgrow the checkpoint and be too sparse to help (a 512-word
     codebook: 3.9 M cells for ~1 M training pairs)."""
     from hwcae.codec.entropy import transition_counts
@@ -108,10 +108,11 @@ def index_statistics(model, x: torch.Tensor, k: int, gain_codes: np.ndarray | No
 
     model.eval()
     idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
-    idx = join(idx, gain_codes)
-    counts = np.stack([np.bincount(idx[:, p], minlength=k) for p in range(idx.shape[1])])
+    symbols = join(idx, gain_codes)
+    counts = np.stack([np.bincount(symbols[:, p], minlength=k) for p in range(symbols.shape[1])])
     if (idx.shape[1] - 1) * k * k > 2**20:
         return {"index_counts": torch.from_numpy(counts), "index_transitions": None}
+    # pairs of consecutive codeword indices only: the gain code is coded with its own counts
     pairs = np.minimum(transition_counts(idx, k), np.iinfo(np.int16).max).astype(np.int16)  # saturated: storage
     return {"index_counts": torch.from_numpy(counts), "index_transitions": torch.from_numpy(pairs)}
 

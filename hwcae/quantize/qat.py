@@ -64,9 +64,10 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     gen = torch.Generator().manual_seed(seed)
     fm = model_from_checkpoint(float_payload)
     model = QATModel(from_float(arch, design, fm), fm.decoder, arch.vq.beta)
+    if max_train and max_train < len(train_set):  # a seeded random subset across all recordings
+        pick = np.sort(np.random.default_rng(seed).choice(len(train_set), max_train, replace=False))
+        train_set = train_set.subset(pick)
     x, y = to_tensors(train_set, arch, arch.train.denoise)
-    if max_train:
-        x, y = x[:max_train], y[:max_train]
     xv, yv = to_tensors(val_set, arch, arch.train.denoise)
     epochs = int(design.qat.get("epochs", 6)) if epochs is None else epochs
     bs = int(design.qat.get("batch_size", arch.train.batch_size))
@@ -118,7 +119,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     from hwcae.model.train import gain_codes, index_statistics
 
     stats = index_statistics(model, x, arch.vq.codebook_size,
-                             gain_codes(train_set.spikes[: len(x)], arch))
+                             gain_codes(train_set.spikes, arch))
     payload = {
         "kind": "qat", "arch": arch.model_dump(mode="json"), "design": design.model_dump(mode="json"),
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,

@@ -100,3 +100,9 @@ def test_cost_cli_json(each_qat, tmp_path):
     from hwcae.quantize.qat import load_qat
 
     assert r["macs_per_spike"] == count_encoder_macs(load_qat(each_qat)[1])
+    gain = [row for row in r["layers"] if row["layer"] == "gain stage"]
+    if load_qat(each_qat)[1].gain is None:  # the conv test arch has no gain stage, the dense one has
+        assert not gain
+    else:  # a barrel shifter and a leading-one detector: no MACs, no cycles, tens of gates
+        assert len(gain) == 1 and gain[0]["macs"] == 0 and gain[0]["cycles"] == 0
+        assert 10 < gain[0]["gates_ge"] < 0.01 * r["gates_ge"]

@@ -79,11 +79,13 @@ def test_float_codec_round_trip_with_gain(tiny_set, tmp_path):
     fit, val = tiny_set.halves()
     p = train(load_arch("tiny-dense"), fit, val, tmp_path / "g.pt", epochs=2, seed=0, progress=False)
     assert np.asarray(p["index_counts"]).shape == (9, 16)  # 8 index positions + the gain code
+    assert np.asarray(p["index_transitions"]).shape == (7, 16, 16)  # pairs of indices only
     codec = Codec(load_checkpoint(tmp_path / "g.pt"))
     sym = codec.encode(val.spikes)
     np.testing.assert_array_equal(sym[:, -1], exponent_codes(val.spikes, SPEC))
-    d = codec.unpack(codec.pack(sym))
-    np.testing.assert_array_equal(d.indices, sym)
+    for coder in ("ans", "huffman", "ans-flat"):  # every coder round-trips the gain column
+        d = codec.unpack(codec.pack(sym, coder=coder))
+        np.testing.assert_array_equal(d.indices, sym)
     from hwcae.model.gain import factors
     from hwcae.model.infer import decode_indices
 
