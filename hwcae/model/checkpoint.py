@@ -4,7 +4,8 @@ plus a human-readable ``.json`` card beside it.
 The ``.pt`` is a plain dict (loaded with ``weights_only=True``): ``format``, ``version``, ``kind``
 (``float`` or ``qat``), ``arch`` (the architecture YAML as a dict), ``design`` (the fixed-point
 design, QAT only), ``state_dict``, ``input_scale_uv``, ``index_counts`` ((L, K) codeword usage on
-training data) and ``index_transitions`` ((L-1, K, K) uint16 counts of consecutive index pairs),
+training data) and ``index_transitions`` ((L-1, K, K) uint8 counts of consecutive index pairs, scaled
+so the largest is at most 255: ``train.pair_table``),
 both for the entropy coders, ``data``, ``seed``, ``metrics``, ``command`` and
 ``content_hash`` (sha256 over the weights, which the bitstream container records).
 """

@@ -103,18 +103,29 @@ def index_statistics(model, x: torch.Tensor, k: int, gain_codes: np.ndarray | No
     (L-1, K, K) counts of consecutive index pairs. The pair table is left out (None: position-only coding)
     above 2^20 cells, where it would outgrow the checkpoint and be too sparse to help (a 512-word
     codebook: 3.9 M cells for ~1 M training pairs)."""
-    from hwcae.codec.entropy import transition_counts
     from hwcae.model.gain import join
 
     model.eval()
     idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
     symbols = join(idx, gain_codes)
-    counts = np.stack([np.bincount(symbols[:, p], minlength=k) for p in range(symbols.shape[1])])
+    counts = np.stack([np.bincount(symbols[:, p], minlength=k) for p in range(symbols.shape[1])]).astype(np.int32)
     if (idx.shape[1] - 1) * k * k > 2**20:
         return {"index_counts": torch.from_numpy(counts), "index_transitions": None}
     # pairs of consecutive codeword indices only: the gain code is coded with its own counts
-    pairs = np.minimum(transition_counts(idx, k), np.iinfo(np.int16).max).astype(np.int16)  # saturated: storage
-    return {"index_counts": torch.from_numpy(counts), "index_transitions": torch.from_numpy(pairs)}
+    return {"index_counts": torch.from_numpy(counts), "index_transitions": torch.from_numpy(pair_table(idx, k))}
+
+
+def pair_table(idx: np.ndarray, k: int) -> np.ndarray:
+    """(L-1, K, K) uint8 counts of consecutive index pairs, stored in one byte per cell (the table
+    is a quarter of a default checkpoint): tables whose largest count exceeds 255 are scaled down
+    so that it is 255, every seen pair keeping a count of at least 1."""
+    from hwcae.codec.entropy import transition_counts
+
+    t = transition_counts(idx, k).astype(np.float64)
+    top = t.max(initial=0.0)
+    if top > 255:
+        t = np.where(t > 0, np.maximum(1.0, np.rint(t * 255.0 / top)), 0.0)
+    return t.astype(np.uint8)
 
 
 def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *, seed: int = 0,

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -50,7 +51,7 @@ def test_ema_moves_codewords_toward_assigned_vectors():
 
 def test_architectures_load_and_count():
     a = load_arch("default")
-    assert a.latent_positions == 16 and a.indices_per_spike == 16 and a.bits_per_spike_fixed == 112
+    assert a.latent_positions == 16 and a.indices_per_spike == 16 and a.bits_per_spike_fixed == 16 * 7 + 3  # + the gain code
     assert count_encoder_macs(load_arch("paper")) > count_encoder_macs(load_arch("conv")) > count_encoder_macs(a)
     assert count_encoder_macs(a) == 256 * 64 + 64 * 64 + 64 * 32 + 16 * 2 * 128  # dense layers + codeword search
     x = torch.randn(2, 4, 64)
@@ -303,3 +304,22 @@ def test_dense_training_lowers_the_loss(tiny_set, tmp_path):
     h = p["metrics"]["history"]
     assert p["metrics"]["val_mse"] < 0.7 * h[0]["val_mse"]  # epoch 0: before any training
     assert load_checkpoint(tmp_path / "d.pt")["arch"]["encoder"]["kind"] == "dense"
+
+
+
+def _pairs(idx, k):
+    out = np.zeros((idx.shape[1] - 1, k, k))
+    for p in range(idx.shape[1] - 1):
+        np.add.at(out[p], (idx[:, p], idx[:, p + 1]), 1)
+    return out
+
+
+def test_pair_table_fits_a_byte_and_keeps_every_seen_pair():
+    from hwcae.model.train import pair_table
+
+    few = np.random.default_rng(0).integers(0, 8, (50, 3))
+    np.testing.assert_array_equal(pair_table(few, 8), _pairs(few, 8))  # counts under 256: exact
+    many = np.concatenate([np.zeros((2000, 3), np.int64), few])  # one pair seen 2000+ times
+    t = pair_table(many, 8)
+    assert t.dtype == np.uint8 and t.shape == (2, 8, 8) and t.max() == 255
+    np.testing.assert_array_equal(t > 0, _pairs(many, 8) > 0)  # no seen pair lost, none invented
