@@ -29,7 +29,7 @@ venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 test: $(STAMP) chromium ## run the test suite (tiny models; a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
-train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), float-conv.pt and float-hw-tiny.pt (~40 min on 2 cores)
+train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), float-conv.pt and float-hw-tiny.pt (~1 h on one core)
 	$(HWCAE) train --config default --out models/float.pt --seed 0 --threads 1
 	$(HWCAE) train --config conv --out models/float-conv.pt --seed 0 --threads 1
 	$(HWCAE) train --config hw-tiny --out models/float-hw-tiny.pt --seed 0 --epochs 9
@@ -57,7 +57,7 @@ bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (r
 report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.json (QUICK=1: < 5 min)
 	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,)
 
-report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~5 min each on one core)
+report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~8 min each on one core)
 	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 || exit 1; done
 
 # The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).
