@@ -44,7 +44,7 @@ def main() -> int:
 
     torch.set_num_threads(1)
     from hwcae.baselines.pca import PCACodec
-    from hwcae.codec.codec import Codec
+    from hwcae.stream.codec import Codec
     from hwcae.model.checkpoint import load_checkpoint
     from hwcae.spikes.synth import cached_spike_set
 
@@ -98,16 +98,15 @@ def csim_speed(qcodec, spikes, ref_rate: float) -> dict:
     import tempfile
 
     from hwcae.export import qonnx_export
-    from hwcae.export.hls_config import load_hls_config
+    from hwcae.export.backends import BACKENDS
     from hwcae.export.hls_project import build, predict
 
     with tempfile.TemporaryDirectory() as tmp:
         onnx = os.path.join(tmp, "encoder.onnx")
         qonnx_export.export(qcodec.model.encoder, onnx)
         proj = build(qonnx_export.to_channels_last(qonnx_export.cleaned(onnx)), qcodec.fixed_point,
-                     load_hls_config("vitis"), os.path.join(tmp, "vitis"))
-        fp = qcodec.fixed_point
-        x = qcodec._ref.quantize_input(spikes) * 2.0 ** fp["acts"]["input"]["exp"]
+                     BACKENDS["vitis"], os.path.join(tmp, "vitis"))
+        x = qcodec._ref.quantize_input(spikes) * 2.0**qcodec.fixed_point.input.exp
         r = rate(lambda: predict(proj, x), len(x), repeat=1)
     return {"csim_spikes_per_s": r, "csim_vs_ref_encoder": r / ref_rate}
 

@@ -1,0 +1,1 @@
+"""Conventional spike compressors the CAE is measured against: PCA, DWT, compressive sensing (NumPy)."""

@@ -21,23 +21,11 @@ def add_parser(sub):
 def run(args) -> int:
     import pandas as pd
 
-    from hwcae.codec.codec import Codec
-    from hwcae.evaluate.compare import fixed_weight_bits, float_weight_bits, row
+    from hwcae.api import compare_designs
     from hwcae.fileio import write_text_atomic
-    from hwcae.model.checkpoint import load_checkpoint
 
     data, desc = load_spikes_arg(args, args.data)
-    fcodec = Codec(load_checkpoint(args.float_ckpt, kind="float"))
-    farch = fcodec.arch
-    rows = []
-    r, fidx = row(f"float ({farch.name})", fcodec, data.spikes, data.clean, float_weight_bits(fcodec.model), 32, 32, None)
-    rows.append(r)
-    for path in args.qat:
-        codec = Codec(load_checkpoint(path, kind="qat"))
-        d = codec.design
-        r, _ = row(d.name, codec, data.spikes, data.clean, fixed_weight_bits(codec.fixed_point), d.weight_bits,
-                   d.activation_bits, fidx if codec.arch.name == farch.name else None)
-        rows.append(r)
+    rows = compare_designs(args.float_ckpt, args.qat, data)
     cols = ["design", "bits", "sndr_db_mean", "sndr_db_median", "sndr_clean_db_mean", "sndr_clean_db_median",
             "cr_fixed", "cr_entropy", "index_agreement", "weight_bits", "macs"]
     df = pd.DataFrame(rows)[cols]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hwcae.cli.data_args import add_align_arg
+from hwcae.codec.entropy import CODER_BY_NAME
 from hwcae.cli.recording_args import add_recording_args
 
 
@@ -20,7 +21,8 @@ def add_parser(sub):
     p.add_argument("out", help=".hwc file to write")
     p.add_argument("--checkpoint", required=True, help="float or QAT checkpoint (QAT: fixed-point reference "
                                                         "encoder; a recording needs a QAT checkpoint)")
-    p.add_argument("--coder", default="ans", choices=["ans", "huffman"])
+    p.add_argument("--coder", choices=sorted(CODER_BY_NAME),
+                   help="entropy coder (default: ans-ctx where the checkpoint has a pair table, else ans)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes for a recording (joblib)")
     p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port): run the chunks there instead")
     p.add_argument("--json", help="write the run's figures (spikes, bytes, x real time, peak RSS) here")
@@ -38,23 +40,21 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from hwcae.codec.codec import Codec
+    from hwcae.api import compress_recording, load_model
     from hwcae.errors import HwcaeError
-    from hwcae.model.checkpoint import load_checkpoint
 
     if Path(args.out).exists() and not args.force:
         raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
     if not Path(args.input).exists():
         raise HwcaeError(f"not found: {args.input}")
-    codec = Codec(load_checkpoint(args.checkpoint))
+    codec = load_model(args.checkpoint)
     if args.input.endswith(".npz"):
         return _spike_set(args, codec)
     from hwcae.cli.recording_args import plan_from_args
     from hwcae.fileio import write_text_atomic
-    from hwcae.stream.compress import compress_recording
 
     plan = plan_from_args(args, args.input)
-    r = compress_recording(plan, codec, args.out, coder=args.coder, jobs=args.jobs, scheduler=args.scheduler,
+    r = compress_recording(codec, plan, args.out, coder=args.coder, jobs=args.jobs, scheduler=args.scheduler,
                            progress=True)
     print(f"wrote {args.out}: {r.spikes:,} spikes from {r.channels} channels x {r.duration_s:.1f} s, "
           f"{r.bytes:,} bytes ({r.bytes * 8 / max(r.spikes, 1):.1f} bits/spike with times and channels); "
@@ -69,38 +69,30 @@ def run(args) -> int:
 def _spike_set(args, codec) -> int:
     import numpy as np
 
-    from hwcae.codec.codec import cr_bytes
-    from hwcae.fileio import atomic_path
+    from hwcae.api import compress
     from hwcae.cli.data_args import load_spikes_arg
+    from hwcae.codec.bitstream import cr_bytes
 
     s, _ = load_spikes_arg(args, args.input)
     with np.load(args.input) as z:
         times = z["times"] if "times" in z.files else None
         chans = z["channels"] if "channels" in z.files else None
-    buf = codec.pack(codec.encode(s.spikes), times, chans, args.coder)
-    with atomic_path(args.out) as tmp:
-        tmp.write_bytes(buf)
-    print(f"wrote {args.out}: {len(s)} spikes, {len(buf):,} bytes, cr_bytes {cr_bytes(len(s), len(buf)):.1f} "
-          f"({len(buf) * 8 / max(len(s), 1):.1f} bits/spike with times and channels)")
+    size = compress(codec, s.spikes, args.out, times=times, channels=chans, coder=args.coder)
+    print(f"wrote {args.out}: {len(s)} spikes, {size:,} bytes, cr_bytes {cr_bytes(len(s), size):.1f} "
+          f"({size * 8 / max(len(s), 1):.1f} bits/spike with times and channels)")
     return 0
 
 
 def run_decompress(args) -> int:
     import numpy as np
 
-    from hwcae.codec.codec import Codec
+    from hwcae.api import decompress
     from hwcae.errors import HwcaeError
     from hwcae.fileio import atomic_path
-    from hwcae.model.checkpoint import load_checkpoint
 
     if Path(args.out).exists() and not args.force:
         raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
-    p = Path(args.hwc)
-    if not p.is_file():
-        raise HwcaeError(f"file not found: {p}")
-    codec = Codec(load_checkpoint(args.checkpoint))
-    d = codec.unpack(p.read_bytes())
-    rec = codec.decode(d.indices)
+    rec, d = decompress(args.checkpoint, args.hwc)
     with atomic_path(args.out) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, spikes=rec, indices=d.indices, times=d.times, channels=d.channels)

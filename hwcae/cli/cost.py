@@ -24,13 +24,15 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from dataclasses import asdict
     from pathlib import Path
 
+    from hwcae.api import estimate_cost
     from hwcae.cli.qat import DEFAULT_DESIGNS
     from hwcae.cost.estimate import Budget
-    from hwcae.cost.report import cost_for_checkpoint, summary_lines, table, write_report
+    from hwcae.cost.report import summary_lines, table, write_report
     from hwcae.errors import HwcaeError
-    from hwcae.export.hls_config import load_hls_config
+    from hwcae.export.backends import load_hls_config
     from hwcae.fileio import write_text_atomic
 
     if args.channels < 1 or args.rate_hz <= 0:
@@ -45,7 +47,7 @@ def run(args) -> int:
         results = []
         for d in DEFAULT_DESIGNS:
             for node in sorted(p.stem for p in TECH_DIR.glob("*.yaml")):
-                r = cost_for_checkpoint(f"models/qat-{d}.pt", node, budget)
+                r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
                 for f in write_report(r, args.out, budget):
                     print(f"wrote {f}")
                 results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
@@ -53,7 +55,7 @@ def run(args) -> int:
         return 0
     if not args.checkpoint:
         raise HwcaeError("give --checkpoint (or --all)")
-    r = cost_for_checkpoint(args.checkpoint, args.tech, budget)
+    r = estimate_cost(args.checkpoint, tech=args.tech, **asdict(budget))
     import pandas as pd
 
     with pd.option_context("display.width", 220, "display.max_columns", 20):

@@ -12,7 +12,7 @@ def add_align_arg(p) -> None:
 
 
 def load_spikes_arg(args, spec: str):
-    """``load_data(spec)`` honouring ``--no-align``."""
-    from hwcae.spikes.sources import load_data
+    """(spike set, description) of ``spec``, honouring ``--no-align``."""
+    from hwcae.api import load_spikes
 
-    return load_data(spec, align=not getattr(args, "no_align", False))
+    return load_spikes(spec, align=not getattr(args, "no_align", False), describe=True)

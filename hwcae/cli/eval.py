@@ -38,34 +38,23 @@ def add_parser(sub):
     return p
 
 
-def _load(paths):
+def _named(paths) -> dict:
+    """Checkpoint paths by their file stem (the full path where two stems clash)."""
     from pathlib import Path
-
-    from hwcae.model.checkpoint import load_checkpoint
 
     out = {}
     for p in paths or []:
-        name = Path(p).stem
-        if name in out:
-            name = str(p)
-        out[name] = load_checkpoint(p)
+        out[str(p) if Path(p).stem in out else Path(p).stem] = p
     return out
 
 
 def run_suite_verb(args) -> int:
-    from hwcae.errors import HwcaeError
-    from hwcae.evaluate.suite import format_suite, run_suite
+    from hwcae.api import evaluate_suite
+    from hwcae.evaluate.suite import format_suite
     from hwcae.fileio import write_text_atomic
 
-    if not args.checkpoint:
-        raise HwcaeError("--suite needs at least one --checkpoint")
-    ckpts = _load(args.checkpoint)
-    rd = _load(args.rd)
-    first, payload = next(iter(ckpts.items()))
-    if rd and payload["kind"] == "float":
-        rd = {first: payload, **rd}  # the first checkpoint is the sweep's point at its own rate
     only = [s.strip() for s in args.sets.split(",")] if args.sets else None
-    result = run_suite(ckpts, split=args.split, only=only, rd_checkpoints=rd)
+    result = evaluate_suite(_named(args.checkpoint), split=args.split, sets=only, rd_checkpoints=_named(args.rd))
     print(f"external suite, {args.split} seeds ({len(result)} sets)")
     print(format_suite(result))
     if args.json:
@@ -75,8 +64,9 @@ def run_suite_verb(args) -> int:
 
 
 def run(args) -> int:
+    from hwcae.api import evaluate_set
     from hwcae.errors import HwcaeError
-    from hwcae.evaluate.table import evaluate, format_table
+    from hwcae.evaluate.table import format_table
     from hwcae.fileio import write_text_atomic
 
     if args.suite:
@@ -91,13 +81,8 @@ def run(args) -> int:
     fit = load_spikes_arg(args, args.fit_data)[0] if args.fit_data else None
     if fit is None and len(data) < 4:
         raise HwcaeError(f"--data has {len(data)} spikes; need at least 4 to fit and score")
-    payload = None
-    if args.checkpoint:
-        from hwcae.model.checkpoint import load_checkpoint
-
-        payload = load_checkpoint(args.checkpoint[0])
-    result = evaluate(data, checkpoint=payload, bits=args.bits_per_spike, fit_data=fit, with_bounds=args.bounds,
-                      by_recording=args.by_recording)
+    result = evaluate_set(data, args.checkpoint[0] if args.checkpoint else None, bits=args.bits_per_spike,
+                      fit_spikes=fit, bounds=args.bounds, by_recording=args.by_recording)
     result["data"] = desc
     print(f"data: {desc['source']} ({result['scored_spikes']} spikes scored; {result['split']})")
     print(format_table(result))

@@ -7,13 +7,15 @@ from pathlib import Path
 
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
 from hwcae.cli.qat import DEFAULT_DESIGNS
+from hwcae.export.backends import BACKENDS
 
 
 def add_parser(sub):
     p = sub.add_parser("hls", help="HLS projects for the fixed-point designs (make hls)", description=__doc__)
     p.add_argument("--design", action="append", help="design name (repeatable; default: all defaults)")
     p.add_argument("--checkpoint", help="QAT checkpoint (default models/qat-<design>.pt)")
-    p.add_argument("--backend", action="append", choices=["vitis", "catapult"], help="default: both")
+    p.add_argument("--backend", action="append", choices=list(BACKENDS),
+                   help="default: all (" + "; ".join(f"{b.name}: {b.target}" for b in BACKENDS.values()) + ")")
     p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--spikes", type=int, default=2000, help="verification sample size")
     p.add_argument("--out", default="hls/build", help="build folder")
@@ -27,8 +29,9 @@ def run(args) -> int:
     import pandas as pd
 
     from hwcae.errors import HwcaeError
-    from hwcae.export.pipeline import export_design
+    from hwcae.api import verify_design
     from hwcae.fileio import write_text_atomic
+    from hwcae.verify.design import summary_rows
 
     designs = args.design or DEFAULT_DESIGNS
     if args.checkpoint and len(designs) != 1:
@@ -40,8 +43,8 @@ def run(args) -> int:
         ckpt = args.checkpoint or f"models/qat-{d}.pt"
         if not Path(ckpt).is_file():
             raise HwcaeError(f"no QAT checkpoint for design {d}: {ckpt} (make qat writes it)")
-        rows += export_design(ckpt, spikes, backends=tuple(args.backend or ("vitis", "catapult")),
-                              out_root=Path(args.out), synth=args.synth)
+        report = verify_design(ckpt, spikes, backends=tuple(args.backend or BACKENDS), out=args.out, synth=args.synth)
+        rows += summary_rows(report)
     df = pd.DataFrame(rows)
     view = df[["design", "backend", "csim_compiled", "spikes", "index_exact", "latent_exact", "project"]].copy()
     view["index_exact"] = (view["index_exact"] * 100).map("{:.2f} %".format)

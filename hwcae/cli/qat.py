@@ -35,10 +35,10 @@ def float_checkpoint_for(arch: str, given: str | None) -> str:
 def run(args) -> int:
     import torch
 
+    from hwcae.api import qat
     from hwcae.errors import HwcaeError
     from hwcae.model.checkpoint import load_checkpoint
     from hwcae.quantize.design import load_design
-    from hwcae.quantize.qat import qat
 
     names = args.design or DEFAULT_DESIGNS
     if args.out and len(names) > 1:
@@ -48,10 +48,11 @@ def run(args) -> int:
     val_set, _ = load_spikes_arg(args, args.val)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     command = "hwcae qat " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    for d in designs:
-        payload = load_checkpoint(float_checkpoint_for(d.arch, args.float_ckpt), kind="float")
+    for name, d in zip(names, designs):
+        float_ckpt = float_checkpoint_for(d.arch, args.float_ckpt)
+        payload = load_checkpoint(float_ckpt, kind="float")
         out = args.out or f"models/qat-{d.name}.pt"
-        p = qat(d, payload, train_set, val_set, out, seed=args.seed, epochs=args.epochs, command=command,
-                max_train=args.max_train)
+        p = qat(name, float_ckpt, train_set, val_set, out,
+                     seed=args.seed, epochs=args.epochs, command=command, max_train=args.max_train)
         print(f"wrote {out}: val SNDR {p['metrics']['val_sndr_db']:.2f} dB (float {payload['metrics']['val_sndr_db']:.2f} dB)")
     return 0

@@ -26,18 +26,16 @@ def add_parser(sub):
 def run(args) -> int:
     import torch
 
+    from hwcae.api import train
     from hwcae.errors import HwcaeError
-    from hwcae.model.config import load_arch
-    from hwcae.model.train import train
 
     if args.threads is not None and args.threads < 1:
         raise HwcaeError("--threads must be at least 1")
     torch.set_num_threads(args.threads or max(1, torch.get_num_threads()))
-    arch = load_arch(args.config)
     train_set, train_desc = load_spikes_arg(args, args.data)
     val_set, val_desc = load_spikes_arg(args, args.val)
     command = "hwcae train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    payload = train(arch, train_set, val_set, args.out, seed=args.seed, epochs=args.epochs, resume=args.resume,
+    payload = train(args.config, train_set, val_set, args.out, seed=args.seed, epochs=args.epochs, resume=args.resume,
                     data_desc={"train": train_desc, "val": val_desc}, command=command)
     m = payload["metrics"]
     print(f"wrote {args.out}: val SNDR {m['val_sndr_db']:.2f} dB after {m['epochs_run']} epochs")

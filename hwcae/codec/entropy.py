@@ -1,11 +1,15 @@
-"""Entropy coders for codeword indices, both driven by per-position index statistics learned on
-training data (the checkpoint's ``index_counts``, shape (L, K)).
+"""Entropy coders for codeword indices, driven by per-position symbol statistics learned on
+training data (the checkpoint's ``index_counts``, shape (S, K); :mod:`hwcae.codec.statistics`).
+Each coder's ``name`` is its key everywhere (CLI ``--coder``, reports) and ``coder_id`` its byte in
+the ``.hwc`` header.
 
 - :class:`HuffmanCoder`: one static canonical Huffman table per latent position: a table-driven
   prefix code an encoder chip can run. ``table_bits`` is the ROM it needs (code lengths only; the
   canonical codes follow from them).
 - :class:`ANSCoder`: range-asymmetric numeral system coding with ``constriction``, the same
   position-conditioned probabilities; within a fraction of a percent of the model's cross-entropy.
+- :class:`ContextANSCoder` (``ans-ctx``): ANS with each index conditioned on the previous
+  position's index (the pair table ``index_transitions``).
 """
 from __future__ import annotations
 
@@ -136,17 +140,6 @@ class ANSCoder:
         return np.asarray(out, np.int64).reshape(n_spikes, positions)
 
 
-CODERS = {"huffman": HuffmanCoder, "ans": ANSCoder}
-CODER_BY_ID = {0: HuffmanCoder, 1: ANSCoder}
-
-
-def transition_counts(indices: np.ndarray, k: int) -> np.ndarray:
-    """(L-1, K, K) counts of (index at p-1, index at p) pairs, saturated to uint16 for storage."""
-    L = indices.shape[1]
-    t = np.zeros((L - 1, k, k), np.int64)
-    for p in range(1, L):
-        np.add.at(t[p - 1], (indices[:, p - 1], indices[:, p]), 1)
-    return np.minimum(t, np.iinfo(np.uint16).max).astype(np.uint16)
 
 
 class ContextANSCoder(ANSCoder):
@@ -195,4 +188,6 @@ class ContextANSCoder(ANSCoder):
         return out
 
 
-CODER_BY_ID[2] = ContextANSCoder
+#: Every coder by its container id (the byte in the .hwc header) and by its name.
+CODER_BY_ID = {c.coder_id: c for c in (HuffmanCoder, ANSCoder, ContextANSCoder)}
+CODER_BY_NAME = {c.name: c for c in CODER_BY_ID.values()}

@@ -1,0 +1,2 @@
+"""Hardware cost of a fixed-point design, walked from its typed integer model: MACs, gates, SRAM,
+energy per spike, power per channel and channel capacity at a technology node."""

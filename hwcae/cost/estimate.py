@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.cost.tech import Tech
+from hwcae.fixedpoint.graph import FixedPointModel
 
 
 @dataclass
@@ -33,11 +34,11 @@ class Layer:
     in_bits: int
     bias_bits: int = 0
     out_bits: int = 0  # activation word written after the layer
-    kind: str = "conv"  # conv | search | gain
+    role: str = "weights"  # weights (a conv or dense layer) | search (codeword search) | gain (gain stage)
 
     @property
     def macs(self) -> int:
-        return 0 if self.kind == "gain" else self.cin * self.cout * self.kernel * self.positions
+        return 0 if self.role == "gain" else self.cin * self.cout * self.kernel * self.positions
 
     @property
     def acc_bits(self) -> int:
@@ -45,41 +46,20 @@ class Layer:
         return self.w_bits + self.in_bits + math.ceil(math.log2(self.cin * self.kernel)) + (1 if self.bias_bits else 0)
 
 
-def layers_from_fixed_point(fp: dict, design, arch) -> list[Layer]:
-    """The encoder's layers with the word widths of the exported fixed-point model."""
-    if fp["kind"] == "dense":  # one position per layer; fc<i> reads fc<i-1>'s word
-        names = list(fp["convs"])
-        inputs, positions = dict(zip(names, ["input", *names[:-1]])), dict.fromkeys(names, 1)
-        return _layers(fp, design, inputs, positions, {"head": "latent"}, fp["positions"])
-    inputs = {"stem": "input"}
-    prev = "stem"
-    n = 64
-    positions = {}
-    for i, pool in enumerate(fp["pools"]):
-        inputs.update({f"block{i}.reduce": prev, f"block{i}.mid": f"block{i}.reduce", f"block{i}.expand": f"block{i}.mid"})
-        positions.update({f"block{i}.reduce": n, f"block{i}.mid": n, f"block{i}.expand": n})
-        prev = f"block{i}.add"
-        n //= pool
-    inputs["head"], positions["stem"], positions["head"] = prev, 64, n
-    return _layers(fp, design, inputs, positions, {"stem": "stem", "head": "latent"}, n)
-
-
-def _layers(fp: dict, design, inputs: dict, positions: dict, out_word: dict, n_latent: int) -> list[Layer]:
-    """Weight layers (input word ``inputs[name]``, output word ``out_word`` or the layer's own
-    name) and the codeword search over ``n_latent`` positions."""
-    acts = fp["acts"]
+def layers_from_fixed_point(model: FixedPointModel) -> list[Layer]:
+    """The encoder's layers, walked from the typed integer model: each weight layer reads its
+    source tensor's word and stores its result in the word of the quantiser that reads it."""
     layers = []
-    for name, c in fp["convs"].items():
-        o, cin, k = c["w"].shape
-        out = out_word.get(name, name if not name.endswith("expand") else name.replace("expand", "add_in"))
-        layers.append(Layer(name, cin, o, k, positions[name], c["w_bits"], acts[inputs[name]]["bits"],
-                            design.bias_bits, acts[out]["bits"]))
-    if fp.get("gain") is not None:  # a leading-one detector on the trough word, a barrel shift per input word
-        layers.insert(0, Layer("gain stage", 256, 1, 1, 1, 0, acts["input"]["bits"], 0, acts["input"]["bits"],
-                               kind="gain"))
-    cb = fp["codebook"]
-    layers.append(Layer("codeword search", cb["w"].shape[1], cb["w"].shape[0], 1, n_latent, cb["bits"],
-                        acts["latent"]["bits"], 2 * cb["bits"] + 1, 0, kind="search"))
+    if model.gain is not None:  # a leading-one detector on the trough word, a barrel shift per input word
+        bits = model.input.bits
+        layers.append(Layer("gain stage", 256, 1, 1, 1, 0, bits, 0, bits, role="gain"))
+    for c in model.convs():
+        out = model.reader_word(c.dst)
+        layers.append(Layer(c.name, c.cin, c.cout, c.kernel, model.shapes[c.dst][0], c.w_bits,
+                            model.word_of(c.src).bits, model.bias_bits, out.bits if out else 0))
+    s = model.search
+    layers.append(Layer("codeword search", s.dim, s.size, 1, model.latent_positions, s.bits,
+                        model.latent_word.bits, 2 * s.bits + 1, 0, role="search"))
     return layers
 
 
@@ -96,7 +76,7 @@ def gain_cost(layer: Layer, tech: Tech) -> dict:
 
 
 def layer_cost(layer: Layer, tech: Tech, reuse: int) -> dict:
-    if layer.kind == "gain":
+    if layer.role == "gain":
         return gain_cost(layer, tech)
     mults = math.ceil(layer.cin * layer.cout * layer.kernel / reuse)
     e_mac = tech.mult_pj_per_bit2 * layer.w_bits * layer.in_bits + tech.add_pj_per_bit * layer.acc_bits
@@ -106,12 +86,12 @@ def layer_cost(layer: Layer, tech: Tech, reuse: int) -> dict:
     act_bits = layer.cout * layer.positions * layer.out_bits + layer.cin * layer.positions * layer.in_bits
     e_acts = tech.reg_pj_per_bit * act_bits
     e_search = 0.0
-    if layer.kind == "search":  # argmax: one comparison of score width per codeword and position
+    if layer.role == "search":  # argmax: one comparison of score width per codeword and position
         e_search = tech.add_pj_per_bit * layer.acc_bits * layer.cout * layer.positions
     weight_bits = layer.cin * layer.cout * layer.kernel * layer.w_bits + layer.cout * layer.bias_bits
     gates = mults * (tech.ge_per_mult_bit2 * layer.w_bits * layer.in_bits + tech.ge_per_adder_bit * layer.acc_bits)
     gates += tech.ge_per_flipflop * layer.cout * layer.positions * layer.out_bits  # output activation registers
-    if layer.kind == "search":
+    if layer.role == "search":
         gates += tech.ge_per_adder_bit * layer.acc_bits + tech.ge_per_flipflop * (layer.acc_bits + 8)
     return {
         "layer": layer.name, "macs": layer.macs, "multipliers": mults, "mult_bits": f"{layer.w_bits}x{layer.in_bits}",

@@ -13,12 +13,11 @@ from hwcae.fileio import atomic_path, write_text_atomic
 def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: int | None = None) -> dict:
     from hwcae.cost.estimate import layers_from_fixed_point
     from hwcae.cost.tech import load_tech
-    from hwcae.export import fixed_point
+    from hwcae.quantize.extract import extract
     from hwcae.quantize.qat import load_qat
 
     model, arch, design, payload = load_qat(path)
-    fp = fixed_point.extract(model.encoder)
-    layers = layers_from_fixed_point(fp, design, arch)
+    layers = layers_from_fixed_point(extract(model.encoder))
     tech = load_tech(tech_name)
     result = estimate(layers, tech, budget, arch.bits_per_spike_fixed)
     # the on-chip Huffman coder's tables (one code length per codeword and position) are ROM too

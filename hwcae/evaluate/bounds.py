@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.spikes.spikeset import SpikeSet
 
 RIDGE = 1e-6  # relative ridge on the noisy covariance, for a stable solve

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from hwcae.errors import HwcaeError
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.spikes.spikeset import SpikeSet
 
 

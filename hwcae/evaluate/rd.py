@@ -17,7 +17,7 @@ from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.baselines.cs import CSCodec
 from hwcae.baselines.dwt import DWTCodec
 from hwcae.baselines.pca import PCACodec
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.spikes.spikeset import SpikeSet
 
 BASELINES = ("pca", "dwt", "cs")
@@ -54,7 +54,7 @@ def family(arch) -> str:
 def cae_point(name: str, codec, score: SpikeSet, keep: dict | None = None) -> dict:
     """One CAE point: fixed-length and real container rates, SNDR; ``codec`` is a :class:`Codec`.
     ``keep`` (optional) receives ``name -> (indices, reconstruction)`` for reuse."""
-    from hwcae.codec.codec import cr_bytes
+    from hwcae.codec.bitstream import cr_bytes
 
     idx = codec.encode(score.spikes)
     rec = codec.decode(idx)

@@ -42,7 +42,7 @@ class Inputs:
 
 
 def _codecs(paths: list[str]) -> dict:
-    from hwcae.codec.codec import Codec
+    from hwcae.stream.codec import Codec
     from hwcae.model.checkpoint import load_checkpoint
 
     return {Path(p).stem: Codec(load_checkpoint(p)) for p in paths}

@@ -27,7 +27,7 @@ def perturbations() -> dict[str, list[tuple[float, callable]]]:
 
 def run(methods: dict, score: SpikeSet, seed: int = 0, progress: bool = False) -> dict:
     """``methods``: name -> roundtrip(spikes) function. Returns {perturbation: {"x": [...], name: [dB]}}."""
-    from hwcae.evaluate.metrics import sndr_db
+    from hwcae.metrics import sndr_db
     from hwcae.evaluate.rd import reference
 
     ref0 = reference(score)

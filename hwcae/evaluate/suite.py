@@ -37,7 +37,7 @@ def score_set(data: SpikeSet, checkpoints: dict[str, dict], rd_checkpoints: dict
     out = {"spikes": len(data), "fit_spikes": len(fit), "scored_spikes": len(score), "cae": rows,
            "baselines": baseline_rows(fit, score, bits), "bounds": bounds(fit, score)}
     if rd_checkpoints:
-        from hwcae.codec.codec import Codec
+        from hwcae.stream.codec import Codec
         from hwcae.evaluate import rd
 
         sweep = rd.sweep({n: Codec(p) for n, p in rd_checkpoints.items()}, fit, score)

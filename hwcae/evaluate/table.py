@@ -13,7 +13,7 @@ import pandas as pd
 from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.baselines.dwt import DWTCodec
 from hwcae.baselines.pca import PCACodec
-from hwcae.evaluate.metrics import entropy_bits, summarize
+from hwcae.metrics import entropy_bits, summarize
 from hwcae.spikes.spikeset import SpikeSet
 
 DEFAULT_BITS = 112.0  # 16 indices x 7 bits: the seed's fixed-length rate
@@ -53,9 +53,9 @@ def baseline_rows(fit: SpikeSet, score: SpikeSet, bits: float, keep: dict | None
 def cae_row(payload: dict, score: SpikeSet, keep: dict | None = None) -> dict:
     """The CAE's row: a float checkpoint encodes in float, a QAT one with the fixed-point reference.
     ``keep`` (if given) receives the reconstruction under ``"cae"``."""
-    from hwcae.codec.codec import Codec, cr_bytes, rate_report
-
-    from hwcae.model.gain import GainSpec, split
+    from hwcae.codec.bitstream import cr_bytes
+    from hwcae.fixedpoint.gain import GainSpec, split
+    from hwcae.stream.codec import Codec
 
     codec = Codec(payload)
     symbols = codec.encode(score.spikes)
@@ -72,10 +72,10 @@ def cae_row(payload: dict, score: SpikeSet, keep: dict | None = None) -> dict:
     row["codebook_used"] = int(len(np.unique(idx)))
     idx = symbols
     # real bytes: containers with times and channels, statistics from training data
-    for coder in ("ans", "huffman"):
+    for coder in codec.coders:
         row[f"cr_bytes_{coder}"] = cr_bytes(len(idx), len(codec.pack(idx, coder=coder)))
-    row["cr_bytes"] = row["cr_bytes_ans"]
-    row["coder_rates"] = rate_report(codec, idx)
+    row["cr_bytes"] = row[f"cr_bytes_{codec.bitstream.default_coder}"]
+    row["coder_rates"] = codec.bitstream.rate_report(idx)
     row["huffman_table_bits"] = codec.coders["huffman"].table_bits
     return row
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from hwcae.errors import HwcaeError
-from hwcae.export.hls_config import HLSConfig
+from hwcae.export.backends import Backend, HLSConfig
+from hwcae.fixedpoint.graph import FixedPointModel
 
 
 @dataclass
@@ -62,61 +63,59 @@ def _valid_reuse(want: int, fan_in: int) -> int:
     return max(d for d in range(1, min(want, fan_in) + 1) if fan_in % d == 0)
 
 
-def score_type(fp: dict) -> tuple[int, int]:
+def score_type(model: FixedPointModel) -> tuple[int, int]:
     """(width, integer bits) holding z.e - ||e||^2/2 exactly for every codeword and latent."""
-    cb, lat = fp["codebook"], fp["acts"]["latent"]
-    frac = max(-(lat["exp"] + cb["exp"]), 1 - 2 * cb["exp"])
-    zmax = 2 ** (lat["bits"] - 1)
-    bound = (zmax * np.abs(cb["w"]).sum(1)).max() * 2.0 ** (lat["exp"] + cb["exp"])
-    bound += ((cb["w"].astype(np.float64) ** 2).sum(1)).max() * 2.0 ** (2 * cb["exp"] - 1)
+    cb, lat = model.search, model.latent_word
+    frac = max(-(lat.exp + cb.exp), 1 - 2 * cb.exp)
+    zmax = 2 ** (lat.bits - 1)
+    bound = (zmax * np.abs(cb.codebook).sum(1)).max() * 2.0 ** (lat.exp + cb.exp)
+    bound += ((cb.codebook.astype(np.float64) ** 2).sum(1)).max() * 2.0 ** (2 * cb.exp - 1)
     integer = max(1, math.ceil(math.log2(bound + 1))) + 1
     return integer + frac, integer
 
 
-def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, compile: bool = True) -> Project:
-    """Convert, fix precisions, write and (optionally) compile one backend's project."""
+def build(onnx_model, model: FixedPointModel, backend: Backend, out_dir: str | os.PathLike, *,
+          cfg: HLSConfig | None = None, compile: bool = True) -> Project:
+    """Convert, fix precisions, write and (optionally) compile one backend's project
+    (settings ``cfg``, default the backend's ``hls/<name>.yaml``)."""
+    cfg = cfg or backend.config()
     import hls4ml
 
     from hwcae.export.argmax_layer import register
     from hwcae.export.hls4ml_patches import install
     from hwcae.export.qonnx_export import latent_quant as latent_quant_node
 
-    register(cfg.backend)
+    register(backend.hls4ml_backend)
     install()
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    hcfg = hls4ml.utils.config_from_onnx_model(onnx_model, granularity="name", backend=cfg.backend,
+    hcfg = hls4ml.utils.config_from_onnx_model(onnx_model, granularity="name", backend=backend.hls4ml_backend,
                                                default_reuse_factor=cfg.reuse_factor)
     hcfg["Model"]["Strategy"] = cfg.strategy
     layers = hcfg["LayerName"]
-    inp = fp["acts"]["input"]
-    layers[onnx_model.graph.input[0].name]["Precision"]["result"] = _type_str(inp["bits"], inp["bits"] + inp["exp"], True, exact=True)
+    inp = model.input
+    layers[onnx_model.graph.input[0].name]["Precision"]["result"] = _type_str(inp.bits, inp.bits + inp.exp, True, exact=True)
     types = quant_types(onnx_model)
     for name, (w, i, s) in types.items():
         key = name[:-4] if name.endswith("_act") else name
         if key in layers:
             layers[key]["Precision"]["result"] = _type_str(w, i, s)
-    weighted = [n for n in onnx_model.graph.node if n.op_type in ("Conv", "MatMul")]  # fp's layers, then the search
-    fan_in = [c["w"].shape[1] * c["w"].shape[2] for c in fp["convs"].values()] + [fp["codebook"]["w"].shape[1]]
+    weighted = [n for n in onnx_model.graph.node if n.op_type in ("Conv", "MatMul")]  # the model's layers, then the search
+    fan_in = [c.cin * c.kernel for c in model.convs()] + [model.search.dim]
     for node, fi in zip(weighted, fan_in):  # hls4ml's resource conv needs reuse <= kernel x channels in
         layers[node.name]["ReuseFactor"] = _valid_reuse(cfg.reuse_factor, fi)
     score_conv = weighted[-1]
     latent_quant = latent_quant_node(onnx_model)
-    sw, si = score_type(fp)
+    sw, si = score_type(model)
     layers[score_conv.name]["Precision"].update({"result": f"fixed<{sw},{si}>", "accum": f"fixed<{sw},{si}>",
                                                  "bias": f"fixed<{sw},{si}>"})
     for name in layers:
         layers[name]["Trace"] = True
-    kwargs = dict(output_dir=str(out_dir), project_name="hwcae_encoder", backend=cfg.backend,
-                  io_type=cfg.io_type, hls_config=hcfg, clock_period=cfg.clock_period_ns)
-    if cfg.part:
-        kwargs["part"] = cfg.part
-    if cfg.backend == "Catapult":
-        kwargs["tech"] = cfg.tech
-    model = hls4ml.converters.convert_from_onnx_model(onnx_model, **kwargs)
+    hls_model = hls4ml.converters.convert_from_onnx_model(
+        onnx_model, output_dir=str(out_dir), project_name="hwcae_encoder", hls_config=hcfg, **backend.convert_kwargs(cfg))
     forced = []
-    for layer in model.get_layers():
+    for layer in hls_model.get_layers():
         want = types.get(layer.name)
         if want is None:
             continue
@@ -124,12 +123,12 @@ def build(onnx_model, fp: dict, cfg: HLSConfig, out_dir: str | os.PathLike, *, c
         if (p.width, p.integer, p.signed) != want:
             forced.append((layer.name, str(p), _type_str(*want)))
             p.width, p.integer, p.signed = want
-    latent_layer = _latent_layer(model, latent_quant.name)
-    proj = Project(out_dir, cfg.backend, model, latent_layer, forced)
-    model.write()
+    latent_layer = _latent_layer(hls_model, latent_quant.name)
+    proj = Project(out_dir, backend.name, hls_model, latent_layer, forced)
+    hls_model.write()
     if compile:
         t0 = time.time()
-        model.compile()
+        hls_model.compile()
         proj.compiled, proj.compile_s = True, time.time() - t0
     return proj
 

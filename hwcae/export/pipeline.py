@@ -1,82 +1,70 @@
-"""The ``make hls`` job for one design: QAT checkpoint -> QONNX -> fixed-point weights ->
-Vitis and Catapult projects -> C simulation -> three-way verification on a sample.
+"""Build one design's artifacts: QAT checkpoint -> QONNX -> typed fixed-point model -> HLS projects.
 
+Only building lives here; checking that the builds agree is :mod:`hwcae.verify.design`'s job.
 Artifacts under ``hls/build/<design>/``: ``encoder.onnx`` (QONNX, channels first),
-``encoder_cl.onnx`` (channels last, what hls4ml reads), ``weights.npz`` (integers + exponents
-for the NumPy reference), ``vitis/`` and ``catapult/`` projects, ``verify.json``.
+``encoder_cl.onnx`` (channels last, what hls4ml reads), ``fixedpoint.npz`` (the typed integer
+model, :mod:`hwcae.fixedpoint.io`) and one project folder per backend (``vitis/``, ``catapult/``).
 """
 from __future__ import annotations
 
 import json
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from hwcae.export import fixed_point, qonnx_export
-from hwcae.export.hls_config import HLSConfig, load_hls_config
-from hwcae.fileio import write_text_atomic
+from hwcae.export import qonnx_export
+from hwcae.export.backends import BACKENDS, Backend, get_backend
+from hwcae.fixedpoint import io as fixedpoint_io
+from hwcae.fixedpoint.graph import FixedPointModel
 
 BUILD_DIR = Path("hls/build")
 
 
-def qonnx_check(encoder, onnx_model, spikes_uv: np.ndarray, fp: dict | None = None) -> dict:
-    """qonnx's own executor vs the Brevitas forward on the same inputs (latent codes and indices).
-    ``fp``: the encoder's fixed-point contents when the caller already has them."""
-    from hwcae.verify.checks import brevitas_codes, compare
+@dataclass
+class DesignBuild:
+    design: object  # hwcae.quantize.design.Design
+    encoder: object  # the Brevitas encoder (eval mode)
+    model: FixedPointModel
+    onnx: object  # the cleaned QONNX model, channels first (what qonnx's executor runs)
+    root: Path
+    projects: dict = field(default_factory=dict)  # backend name -> hls_project.Project
+    seconds: dict = field(default_factory=dict)
 
-    b = brevitas_codes(encoder, spikes_uv)
-    z, idx = qonnx_export.execute(onnx_model, encoder.to_export_layout(spikes_uv / encoder.arch.input_scale_uv))
-    lat_exp = (fp or fixed_point.extract(encoder))["acts"]["latent"]["exp"]
-    return compare(b, (np.rint(z / 2.0 ** lat_exp).astype(np.int64), idx.astype(np.int64)))
 
-
-def export_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=("vitis", "catapult"),
-                  out_root: Path = BUILD_DIR, synth: bool = False, progress=print) -> list[dict]:
+def build_design(qat_path: str | Path, *, backends=tuple(BACKENDS), root: Path | None = None,
+                 out_root: Path = BUILD_DIR, progress=print) -> DesignBuild:
+    """Export a QAT checkpoint and build (and compile) one HLS project per backend in ``root``
+    (default ``out_root/<design>``)."""
     from hwcae.export.hls_project import build
+    from hwcae.quantize.extract import extract
     from hwcae.quantize.qat import load_qat
-    from hwcae.verify.checks import edge_inputs, encoder_inputs, verify
 
-    model, arch, design, payload = load_qat(qat_path)
-    enc = model.encoder
-    root = Path(out_root) / design.name
+    qat, _, design, _ = load_qat(qat_path)
+    enc = qat.encoder.eval()
+    root = Path(root) if root is not None else Path(out_root) / design.name
     root.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     qonnx_export.export(enc, root / "encoder.onnx")
     onnx_cf = qonnx_export.cleaned(root / "encoder.onnx")
     onnx_cl = qonnx_export.to_channels_last(qonnx_export.cleaned(root / "encoder.onnx"))
     onnx_cl.save(str(root / "encoder_cl.onnx"))
-    fp = fixed_point.extract(enc)
-    fixed_point.save(fp, root / "weights.npz")
-    inputs = np.concatenate([encoder_inputs(fp, spikes_uv), edge_inputs(design.input.range_uv)])
-    qx = qonnx_check(enc, onnx_cf, inputs[: min(len(inputs), 512)], fp)
-    progress(f"[{design.name}] QONNX exported and checked in {time.time() - t0:.1f} s "
-             f"(executor vs Brevitas: index {qx['index_exact']:.2%}, latent {qx['latent_exact']:.2%})")
-    rows, report = [], {"design": design.name, "checkpoint": str(qat_path), "qonnx_vs_brevitas": qx}
+    model = extract(enc)
+    fixedpoint_io.save(model, root / "fixedpoint.npz")
+    out = DesignBuild(design, enc, model, onnx_cf, root, seconds={"qonnx": time.time() - t0})
     for name in backends:
-        cfg: HLSConfig = load_hls_config(name)
+        backend = get_backend(name)
         t1 = time.time()
-        proj = build(onnx_cl, fp, cfg, root / cfg.folder)
-        res = verify(enc, fp, inputs, proj)
-        synth_note = run_synthesis(proj, cfg) if synth else "not run (make hls SYNTH=1)"
-        progress(f"[{design.name}] {cfg.backend}: C-sim compiled in {proj.compile_s:.1f} s; reference vs C-sim "
-                 f"index {res['reference_vs_csim']['index_exact']:.2%}, latent {res['reference_vs_csim']['latent_exact']:.2%} "
-                 f"({time.time() - t1:.0f} s)")
-        report[cfg.folder] = dict(res, forced_types=proj.forced, synthesis=synth_note)
-        rows.append({"design": design.name, "backend": cfg.backend, "csim_compiled": proj.compiled,
-                     "spikes": res["spikes"], "index_exact": res["reference_vs_csim"]["index_exact"],
-                     "latent_exact": res["reference_vs_csim"]["latent_exact"],
-                     "brevitas_exact": res["brevitas_vs_csim"]["index_exact"],
-                     "project": str(root / cfg.folder), "synthesis": synth_note})
-    write_text_atomic(root / "verify.json", json.dumps(report, indent=2, default=str) + "\n")
-    return rows
+        out.projects[name] = build(onnx_cl, model, backend, root / backend.name)
+        out.seconds[name] = time.time() - t1
+        progress(f"[{design.name}] {backend.hls4ml_backend}: project written, C simulation compiled in "
+                 f"{out.projects[name].compile_s:.1f} s")
+    return out
 
 
-def run_synthesis(proj, cfg: HLSConfig) -> str:
+def run_synthesis(proj, backend: Backend) -> str:
     """Run the vendor tool when it is on PATH; otherwise say plainly that synthesis was not run."""
-    tool = "vitis_hls" if cfg.backend == "Vitis" else "catapult"
-    if shutil.which(tool) is None:
-        return f"not run: {tool} is not on PATH"
+    if shutil.which(backend.tool) is None:
+        return f"not run: {backend.tool} is not on PATH"
     report = proj.model.build(csim=False, synth=True, export=False)
-    return f"ran {tool}: {json.dumps(report, default=str)[:400]}"
+    return f"ran {backend.tool}: {json.dumps(report, default=str)[:400]}"

@@ -1,0 +1,1 @@
+"""The float compressive autoencoder (torch): architecture YAMLs, the model, training, checkpoints."""

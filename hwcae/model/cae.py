@@ -173,17 +173,28 @@ class CAE(nn.Module):
         return self.decoder(self.vectors(self.vq.lookup(idx)))
 
 
-def count_encoder_macs(arch: Arch) -> int:
-    """Multiply-accumulates per spike of the on-chip encoder plus the codeword search."""
-    e, n = arch.encoder, 64
-    search = arch.indices_per_spike * arch.vector_dim * arch.vq.codebook_size
-    if e.kind == "dense":
-        widths = [N_CHANNELS * N_SAMPLES, *e.hidden, e.latent_dim * arch.latent_positions]
-        return sum(a * b for a, b in zip(widths, widths[1:])) + search
-    macs = N_CHANNELS * e.channels * e.stem_kernel * n
-    for b in e.blocks:
-        g = b.groups
-        macs += n * (e.channels * b.bottleneck + b.bottleneck * b.bottleneck * b.kernel + b.bottleneck * e.channels) // g
-        n //= b.pool
-    macs += n * e.channels * e.latent_dim * e.head_kernel
-    return macs + search
+@torch.no_grad()
+def count_encoder_macs(model: CAE) -> int:
+    """Multiply-accumulates per spike of the on-chip encoder plus the codeword search, counted on
+    the model itself (a forward hook on every convolution and linear layer), whatever its kind."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv1d):
+            total += output.shape[1] * output.shape[2] * module.in_channels // module.groups * module.kernel_size[0]
+        else:
+            total += module.in_features * module.out_features
+
+    layers = [m for m in model.encoder.modules() if isinstance(m, (nn.Conv1d, nn.Linear))]
+    hooks = [m.register_forward_hook(hook) for m in layers]
+    was_training = model.training
+    try:
+        model.eval()
+        model.encoder(torch.zeros(1, N_CHANNELS, N_SAMPLES))
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    arch = model.arch
+    return total + arch.indices_per_spike * arch.vector_dim * arch.vq.codebook_size

@@ -5,7 +5,7 @@ The ``.pt`` is a plain dict (loaded with ``weights_only=True``): ``format``, ``v
 (``float`` or ``qat``), ``arch`` (the architecture YAML as a dict), ``design`` (the fixed-point
 design, QAT only), ``state_dict``, ``input_scale_uv``, ``index_counts`` ((L, K) codeword usage on
 training data) and ``index_transitions`` ((L-1, K, K) uint8 counts of consecutive index pairs, scaled
-so the largest is at most 255: ``train.pair_table``),
+so the largest is at most 255: :func:`hwcae.codec.statistics.pair_table`),
 both for the entropy coders, ``data``, ``seed``, ``metrics``, ``command`` and
 ``content_hash`` (sha256 over the weights, which the bitstream container records).
 """
@@ -71,13 +71,6 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
     if content_hash(payload["state_dict"]) != payload.get("content_hash"):
         raise HwcaeError(f"{path}: weights do not match their content hash (file altered?)")
     return payload
-
-
-def index_entropy_bits(counts: np.ndarray) -> float:
-    """Empirical entropy (bits) of the pooled index distribution given usage counts."""
-    p = np.asarray(counts, dtype=np.float64).reshape(-1, np.shape(counts)[-1]).sum(0)
-    p = p[p > 0] / p.sum()
-    return float(-(p * np.log2(p)).sum())
 
 
 def _jsonable(x):

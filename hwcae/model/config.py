@@ -128,7 +128,7 @@ class Train(Strict):
 
 
 class Gain(Strict):
-    """Per-spike power-of-two gain ahead of the encoder (:mod:`hwcae.model.gain`): the trough is
+    """Per-spike power-of-two gain ahead of the encoder (:mod:`hwcae.fixedpoint.gain`): the trough is
     shifted into [target_uv, 2 x target_uv); a ``bits``-wide exponent code (troughs from min_uv to
     min_uv x 2^(2^bits)) travels beside the codeword indices."""
 

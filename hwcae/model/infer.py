@@ -1,14 +1,14 @@
 """Batched NumPy-in / NumPy-out inference with a float CAE (microvolts in, microvolts out).
 
 Symbols per spike are the codeword indices, then the gain stage's exponent code if the
-architecture has one (:mod:`hwcae.model.gain`)."""
+architecture has one (:mod:`hwcae.fixedpoint.gain`)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from hwcae.model.cae import CAE
-from hwcae.model.gain import GainSpec, denormalize, join, normalize, split
+from hwcae.fixedpoint.gain import GainSpec, denormalize, join, normalize, split
 
 
 @torch.no_grad()

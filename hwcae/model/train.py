@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from hwcae.errors import HwcaeError
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.model.cae import CAE
 from hwcae.model.checkpoint import save_checkpoint
 from hwcae.model.config import Arch
@@ -26,7 +26,7 @@ from hwcae.spikes.warp import stretch
 def to_tensors(s: SpikeSet, arch: Arch, denoise: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """(input, target) in model units: uV through the gain stage (if the arch has one; the target
     takes the input's factor) and divided by ``input_scale_uv``."""
-    from hwcae.model.gain import GainSpec, exponent_codes, factors
+    from hwcae.fixedpoint.gain import GainSpec, exponent_codes, factors
 
     x = s.spikes
     y = s.clean if denoise and s.clean is not None else s.spikes
@@ -98,34 +98,46 @@ def fit_codebook(model: CAE, x: torch.Tensor, gen: torch.Generator, *, kmeans: b
 
 @torch.no_grad()
 def index_statistics(model, x: torch.Tensor, k: int, gain_codes: np.ndarray | None = None, batch: int = 2048) -> dict:
-    """Symbol statistics on training data for the entropy coders: (S, K) usage counts per symbol
-    position (the L codeword indices, then the gain's exponent code if ``gain_codes`` is given) and
-    (L-1, K, K) counts of consecutive index pairs. The pair table is left out (None: position-only coding)
-    above 2^20 cells, where it would outgrow the checkpoint and be too sparse to help (a 512-word
-    codebook: 3.9 M cells for ~1 M training pairs)."""
-    from hwcae.model.gain import join
+    """The entropy coders' statistics (:func:`hwcae.codec.statistics.symbol_statistics`) of the
+    indices ``model`` sends for ``x``, as tensors for the checkpoint."""
+    from hwcae.codec.statistics import symbol_statistics
 
     model.eval()
     idx = torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)]).numpy()
-    symbols = join(idx, gain_codes)
-    counts = np.stack([np.bincount(symbols[:, p], minlength=k) for p in range(symbols.shape[1])]).astype(np.int32)
-    if (idx.shape[1] - 1) * k * k > 2**20:
-        return {"index_counts": torch.from_numpy(counts), "index_transitions": None}
-    # pairs of consecutive codeword indices only: the gain code is coded with its own counts
-    return {"index_counts": torch.from_numpy(counts), "index_transitions": torch.from_numpy(pair_table(idx, k))}
+    stats = symbol_statistics(idx, k, gain_codes)
+    return {key: None if v is None else torch.from_numpy(v) for key, v in stats.items()}
 
 
-def pair_table(idx: np.ndarray, k: int) -> np.ndarray:
-    """(L-1, K, K) uint8 counts of consecutive index pairs, stored in one byte per cell (the table
-    is a quarter of a default checkpoint): tables whose largest count exceeds 255 are scaled down
-    so that it is 255, every seen pair keeping a count of at least 1."""
-    from hwcae.codec.entropy import transition_counts
+def train_epoch(model, opt, x, y, arch: Arch, gen: torch.Generator, bar, *, batch_size: int | None = None,
+                keep_eval=None, **forward) -> None:
+    """One pass over (x, y) in shuffled, augmented batches of the arch's loss (+ the VQ loss).
+    ``bar``: a tqdm to advance, with the loss shown; ``keep_eval``: a sub-module left in eval mode
+    (its batch-norm statistics frozen); ``forward``: keyword arguments of ``model(x, ...)``."""
+    batch_size = batch_size or arch.train.batch_size
+    model.train()
+    if keep_eval is not None:
+        keep_eval.eval()
+    perm = torch.randperm(len(x), generator=gen)
+    bar.total = math.ceil(len(x) / batch_size)
+    for i in range(0, len(x), batch_size):
+        b = perm[i:i + batch_size]
+        xb, yb = augment(x[b], y[b], arch, gen)
+        rec, _, vq_loss = model(xb, **forward)
+        loss = recon_loss(rec, yb, arch.train.loss) + vq_loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.4f}")
+    bar.close()
 
-    t = transition_counts(idx, k).astype(np.float64)
-    top = t.max(initial=0.0)
-    if top > 255:
-        t = np.where(t > 0, np.maximum(1.0, np.rint(t * 255.0 / top)), 0.0)
-    return t.astype(np.uint8)
+
+def load_resume_state(path: Path, model, opt, sched, gen: torch.Generator) -> tuple:
+    """Restore an interrupted run's state; returns (start epoch, best score, best state, stale epochs, history)."""
+    st = torch.load(path, weights_only=False)
+    model.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), sched.load_state_dict(st["sched"])
+    gen.set_state(st["gen"]), torch.set_rng_state(st["rng"])
+    return st["epoch"], st["best"], st["best_state"], st["stale"], st["history"]
 
 
 def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *, seed: int = 0,
@@ -148,10 +160,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     state_path = Path(str(out) + ".resume")
     start, best, best_state, stale, history = 0, float("inf"), None, 0, []
     if resume and state_path.is_file():
-        st = torch.load(state_path, weights_only=False)
-        model.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), sched.load_state_dict(st["sched"])
-        gen.set_state(st["gen"]), torch.set_rng_state(st["rng"])
-        start, best, best_state, stale, history = st["epoch"], st["best"], st["best_state"], st["stale"], st["history"]
+        start, best, best_state, stale, history = load_resume_state(state_path, model, opt, sched, gen)
     warm = t.vq_warmup_epochs
     if warm >= epochs:
         raise HwcaeError(f"vq_warmup_epochs ({warm}) leaves no quantised epoch of {epochs}: the warm-up "
@@ -164,19 +173,8 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         if warm and epoch == warm:  # end of the continuous warm-up: codebook = k-means of the latents
             fit_codebook(model, x, gen, kmeans=True)
         quantize = epoch >= warm
-        model.train()
-        perm = torch.randperm(len(x), generator=gen)
-        bar = tqdm(range(0, len(x), t.batch_size), desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
-                   disable=not progress, leave=False, file=sys.stderr)
-        for i in bar:
-            b = perm[i:i + t.batch_size]
-            xb, yb = augment(x[b], y[b], arch, gen)
-            rec, _, vq_loss = model(xb, quantize=quantize)
-            loss = recon_loss(rec, yb, t.loss) + vq_loss
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+        bar = tqdm(desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress, leave=False, file=sys.stderr)
+        train_epoch(model, opt, x, y, arch, gen, bar, quantize=quantize)
         sched.step()
         val_mse, val_sndr = evaluate_loss(model, xv, yv)
         history.append({"epoch": epoch + 1, "val_mse": val_mse, "val_sndr_db": val_sndr})
@@ -199,8 +197,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
         **index_statistics(model, x, arch.vq.codebook_size, gain_codes(train_set.spikes, arch)),
         "data": data_desc or {}, "seed": seed, "command": command,
-        "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history},
-    }
+        "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history}}
     save_checkpoint(out, payload)
     state_path.unlink(missing_ok=True)
     return payload
@@ -208,7 +205,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
 
 def gain_codes(spikes_uv: np.ndarray, arch: Arch) -> np.ndarray | None:
     """The gain stage's exponent codes of ``spikes_uv`` (None if the arch has no gain stage)."""
-    from hwcae.model.gain import GainSpec, exponent_codes
+    from hwcae.fixedpoint.gain import GainSpec, exponent_codes
 
     spec = GainSpec.of(arch.gain)
     return None if spec is None else exponent_codes(spikes_uv, spec)

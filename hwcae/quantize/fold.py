@@ -17,15 +17,3 @@ def folded_conv(seq: nn.Sequential) -> tuple[torch.Tensor, torch.Tensor]:
         w = w * g[:, None, None]
         b = (b - bn.running_mean) * g + bn.bias
     return w, b
-
-
-def grouped_to_dense(w: torch.Tensor, groups: int) -> torch.Tensor:
-    """Block-diagonal expansion of a grouped conv weight (out, in/groups, k) -> (out, in, k)."""
-    if groups == 1:
-        return w
-    out, cin_g, k = w.shape
-    dense = torch.zeros(out, cin_g * groups, k, dtype=w.dtype)
-    og = out // groups
-    for g in range(groups):
-        dense[g * og:(g + 1) * og, g * cin_g:(g + 1) * cin_g] = w[g * og:(g + 1) * og]
-    return dense

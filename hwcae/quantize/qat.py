@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 
 from hwcae.errors import HwcaeError
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.model.cae import Decoder
 from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
 from hwcae.model.config import Arch, arch_from_dict
-from hwcae.model.train import augment, model_from_checkpoint, recon_loss, to_tensors
+from hwcae.model.train import gain_codes, index_statistics, model_from_checkpoint, to_tensors, train_epoch
 from hwcae.quantize.design import Design, design_from_dict
 from hwcae.quantize.qcae import from_float, make_quant_encoder
 from hwcae.spikes.spikeset import SpikeSet
@@ -51,6 +51,19 @@ class QATModel(torch.nn.Module):
         return self.decoder(self.encoder.codebook_q()[idx].permute(0, 2, 1))
 
 
+@torch.no_grad()
+def calibrate(model: QATModel, x: torch.Tensor, gen: torch.Generator, batch_size: int, steps: int = 40) -> None:
+    """Post-training quantisation: activation ranges from runtime statistics (Brevitas collects them
+    over the first training-mode steps), no weight update. The float decoder stays in eval mode (it
+    keeps its batch-norm statistics: re-estimating them costs ~0.8 dB)."""
+    model.train()
+    model.decoder.eval()
+    perm = torch.randperm(len(x), generator=gen)
+    for i in range(0, min(len(x), steps * batch_size), batch_size):
+        model.encoder.latent(x[perm[i:i + batch_size]])
+    model.eval()
+
+
 def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *,
         seed: int = 0, epochs: int | None = None, command: str = "", progress: bool = True,
         max_train: int | None = None) -> dict:
@@ -71,15 +84,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     xv, yv = to_tensors(val_set, arch, arch.train.denoise)
     epochs = int(design.qat.get("epochs", 6)) if epochs is None else epochs
     bs = int(design.qat.get("batch_size", arch.train.batch_size))
-    # 1. calibration: activation ranges from runtime statistics (Brevitas collects them over the
-    #    first training-mode steps), no weight update: this is post-training quantisation
-    model.train()
-    model.decoder.eval()  # the float decoder keeps its batch-norm statistics (re-estimating them costs ~0.8 dB)
-    with torch.no_grad():
-        perm = torch.randperm(len(x), generator=gen)
-        for i in range(0, min(len(x), 40 * bs), bs):
-            model.encoder.latent(x[perm[i:i + bs]])
-    model.eval()
+    calibrate(model, x, gen, bs)
     history = [dict(epoch=0, **val_metrics(model, xv, yv))]
     best, best_state = history[0]["val_sndr_db"], copy.deepcopy(model.state_dict())
     # 2. fine-tuning with the straight-through VQ gradient; the best epoch on validation is kept,
@@ -90,20 +95,9 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     opt = torch.optim.Adam(params, lr=design.qat.get("lr", 2e-4))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
     for epoch in range(epochs):
-        model.train()
-        model.decoder.eval()
-        perm = torch.randperm(len(x), generator=gen)
-        bar = tqdm(range(0, len(x), bs), desc=f"qat {design.name} {epoch + 1}/{epochs}", unit="batch",
-                   disable=not progress, leave=False, file=sys.stderr)
-        for i in bar:
-            b = perm[i:i + bs]
-            xb, yb = augment(x[b], y[b], arch, gen)
-            rec, _, vq_loss = model(xb)
-            loss = recon_loss(rec, yb, arch.train.loss) + vq_loss
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+        bar = tqdm(desc=f"qat {design.name} {epoch + 1}/{epochs}", unit="batch", disable=not progress, leave=False,
+                   file=sys.stderr)
+        train_epoch(model, opt, x, y, arch, gen, bar, batch_size=bs, keep_eval=model.decoder)
         sched.step()
         model.eval()
         history.append(dict(epoch=epoch + 1, **val_metrics(model, xv, yv)))
@@ -116,10 +110,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     if progress:
         print(f"qat {design.name}: val SNDR {metrics['val_sndr_db']:.2f} dB (best epoch {metrics['best_epoch']})",
               file=sys.stderr)
-    from hwcae.model.train import gain_codes, index_statistics
-
-    stats = index_statistics(model, x, arch.vq.codebook_size,
-                             gain_codes(train_set.spikes, arch))
+    stats = index_statistics(model, x, arch.vq.codebook_size, gain_codes(train_set.spikes, arch))
     payload = {
         "kind": "qat", "arch": arch.model_dump(mode="json"), "design": design.model_dump(mode="json"),
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,

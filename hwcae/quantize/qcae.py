@@ -152,6 +152,24 @@ class QuantEncoder(_QuantEncoderBase):
                           f"block{i}.add_in": b.add_q, f"block{i}.add": b.out_act})
         return named
 
+    def fixed_point_graph(self) -> list[tuple]:
+        """The wiring of :meth:`latent` as steps for :func:`hwcae.quantize.extract.extract`."""
+        steps = [("conv", "stem", "input", "stem.acc"), ("quant", "stem", "stem.acc", "stem", True)]
+        x = "stem"
+        for i, block in enumerate(self.blocks):
+            n = f"block{i}"
+            steps += [("conv", f"{n}.reduce", x, f"{n}.reduce.acc"), ("quant", f"{n}.reduce", f"{n}.reduce.acc", f"{n}.reduce", True),
+                      ("conv", f"{n}.mid", f"{n}.reduce", f"{n}.mid.acc"), ("quant", f"{n}.mid", f"{n}.mid.acc", f"{n}.mid", True),
+                      ("conv", f"{n}.expand", f"{n}.mid", f"{n}.expand.acc"),
+                      ("quant", f"{n}.add_in", x, f"{n}.skip", False),
+                      ("quant", f"{n}.add_in", f"{n}.expand.acc", f"{n}.branch", False),
+                      ("add", (f"{n}.skip", f"{n}.branch"), f"{n}.sum"), ("quant", f"{n}.add", f"{n}.sum", f"{n}.add", True)]
+            x = f"{n}.add"
+            if isinstance(block.pool, nn.MaxPool1d):
+                steps.append(("pool", x, f"{n}.pool", block.pool.kernel_size))
+                x = f"{n}.pool"
+        return steps + [("conv", "head", x, "head.acc"), ("quant", "latent", "head.acc", "latent", False)]
+
     def export_view(self) -> tuple[nn.Module, torch.Tensor]:
         """(module, example input) that QONNX export traces: this encoder, channels first."""
         return self, torch.zeros(1, N_CHANNELS, N_SAMPLES)
@@ -202,6 +220,16 @@ class QuantDenseEncoder(_QuantEncoderBase):
         named = {"input": self.inp, "latent": self.latent_q}
         named.update({f"fc{i}": act for i, act in enumerate(self.acts)})
         return named
+
+    def fixed_point_graph(self) -> list[tuple]:
+        """The wiring of :meth:`latent` as steps for :func:`hwcae.quantize.extract.extract`: the
+        spike flattened sample-major (t x 4 + c), the head's output split position-major."""
+        steps, x = [("reshape", "input", "flat", 1)], "flat"
+        for i in range(len(self.fcs)):
+            steps += [("conv", f"fc{i}", x, f"fc{i}.acc"), ("quant", f"fc{i}", f"fc{i}.acc", f"fc{i}", True)]
+            x = f"fc{i}"
+        return steps + [("conv", "head", x, "head.acc"), ("quant", "latent", "head.acc", "latent.flat", False),
+                        ("reshape", "latent.flat", "latent", self.positions)]
 
     def export_view(self) -> tuple[nn.Module, torch.Tensor]:
         """(module, example input) that QONNX export traces: sample-major input, indices out."""

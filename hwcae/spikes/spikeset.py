@@ -18,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hwcae import N_CHANNELS, N_SAMPLES
+from hwcae import N_CHANNELS, N_SAMPLES, PEAK_SAMPLE  # noqa: F401 (PEAK_SAMPLE is re-exported)
 from hwcae.errors import HwcaeError
 from hwcae.fileio import atomic_path
 
 #: Sample index of the best channel's negative peak in every snippet.
-PEAK_SAMPLE = 24
 
 
 @dataclasses.dataclass

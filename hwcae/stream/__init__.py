@@ -1,1 +1,2 @@
-"""Streaming compression of long recordings, the way the chip would do it (see :mod:`.compress`)."""
+"""Spikes and recordings to ``.hwc`` and back with a checkpoint (:mod:`.codec`), and streaming
+compression of long recordings the way the chip would do it (:mod:`.compress`)."""

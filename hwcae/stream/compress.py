@@ -17,22 +17,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwcae import N_SAMPLES
 from hwcae.errors import HwcaeError
+from hwcae.fixedpoint.graph import FixedPointModel
 from hwcae.spikes.readers import ChunkPlan
 
 
-def encode_chunk(plan: ChunkPlan, fixed_point: dict, start: int) -> tuple:
+def encode_chunk(plan: ChunkPlan, model: FixedPointModel, start: int) -> tuple:
     """(peak frames, best channels, symbols (N, S): codeword indices then the gain code if any,
     (worker pid, its peak RSS in kB)) of the chunk at ``start``."""
-    from hwcae.verify.reference import ReferenceEncoder
+    from hwcae.fixedpoint.reference import ReferenceEncoder
 
     snippets, frames, chans = plan.spikes(start)
     if len(snippets) == 0:
-        width = fixed_point.get("positions") or N_SAMPLES // int(np.prod(fixed_point["pools"]))
-        idx = np.zeros((0, width + (fixed_point.get("gain") is not None)), np.int64)
+        idx = np.zeros((0, model.symbols_per_spike), np.int64)
     else:
-        idx = ReferenceEncoder(fixed_point).encode_symbols(snippets)
+        idx = ReferenceEncoder(model).encode_symbols(snippets)
     return frames, chans, idx, (os.getpid(), peak_rss_kb())
 
 
@@ -105,9 +104,9 @@ class StreamResult:
         return {**self.__dict__, "x_realtime": self.x_realtime, "spikes_per_s": self.spikes_per_s}
 
 
-def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder: str = "ans", jobs: int = 1,
+def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder: str | None = None, jobs: int = 1,
                        scheduler: str | None = None, progress: bool = False) -> StreamResult:
-    """Stream ``plan``'s recording through ``codec`` (a QAT :class:`~hwcae.codec.codec.Codec`) into ``out``.
+    """Stream ``plan``'s recording through ``codec`` (a QAT :class:`~hwcae.stream.codec.Codec`; ``coder`` None: its default) into ``out``.
 
     ``out`` is written to a temporary file and renamed when complete.
     """
@@ -117,8 +116,7 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
     if codec.fixed_point is None:
         raise HwcaeError("compressing a recording runs the chip's fixed-point encoder: "
                          "give a QAT checkpoint (models/qat-<design>.pt)")
-    if coder not in codec.coders:
-        raise HwcaeError(f"unknown coder {coder!r}; choose from {', '.join(codec.coders)}")
+    entropy_coder = codec.bitstream.coder(coder)
     fp = codec.fixed_point
     starts = plan.starts
     results = _dask(plan, fp, starts, scheduler) if scheduler else _local(plan, fp, starts, max(1, jobs))
@@ -130,7 +128,7 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
     n_frames_done = n_spikes = 0
     worker_rss_kb: dict[int, int] = {}
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-        writer = container.Writer(fh, codec.coders[coder], codec.hash, codec.arch.symbols_per_spike)
+        writer = container.Writer(fh, entropy_coder, codec.hash, codec.fixed_point.symbols_per_spike)
         for frames, chans, idx, (pid, rss_kb) in results:
             worker_rss_kb[pid] = max(worker_rss_kb.get(pid, 0), rss_kb)
             writer.add(idx, frames, chans)

@@ -1,20 +1,22 @@
-"""Three-way bit-exactness check: Brevitas (QAT model) vs NumPy reference vs C simulation.
+"""The pieces of bit-exactness checking: each implementation's (latent codes, indices) on the same
+inputs, and their comparison spike by spike. :mod:`hwcae.verify.design` runs them together.
 
-Latent codes and codeword indices are compared spike by spike. Inputs are held-out spikes plus
-range-edge inputs (all-zero, full-scale, beyond full scale so the ADC word saturates).
+Inputs are held-out spikes plus range-edge inputs (all-zero, full-scale, beyond full scale so the
+ADC word saturates).
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from hwcae.verify.reference import ReferenceEncoder
+from hwcae.fixedpoint.graph import FixedPointModel
+from hwcae.fixedpoint.reference import ReferenceEncoder
 
 
-def encoder_inputs(fp: dict, spikes_uv: np.ndarray) -> np.ndarray:
+def encoder_inputs(model: FixedPointModel, spikes_uv: np.ndarray) -> np.ndarray:
     """What the encoder sees of ``spikes_uv``: the ADC words after the design's gain stage (the
     spikes themselves if it has none). Verification runs every implementation on these."""
-    return ReferenceEncoder(fp).gain_stage(spikes_uv)[0]
+    return ReferenceEncoder(model).gain_stage(spikes_uv)[0]
 
 
 def edge_inputs(full_scale_uv: float, n_random: int = 64, seed: int = 0) -> np.ndarray:
@@ -58,19 +60,17 @@ def compare(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) 
     return out
 
 
-def verify(encoder, fp: dict, spikes_uv: np.ndarray, project=None) -> dict:
-    """Compare every available pair on the same inputs; ``project`` is an hls_project.Project or None."""
-    ref = ReferenceEncoder(fp)
-    r = ref.encode(spikes_uv)
-    b = brevitas_codes(encoder, spikes_uv)
-    result = {"spikes": int(len(spikes_uv)), "brevitas_vs_reference": compare(b, r),
-              "saturation": dict(ref.saturation)}
-    if project is not None:
-        from hwcae.export.hls_project import predict
+def csim_codes(project, model: FixedPointModel, ref: ReferenceEncoder, spikes_uv: np.ndarray) -> tuple:
+    """(latent codes, indices) from a compiled HLS project's C simulation, fed the ADC words."""
+    from hwcae.export.hls_project import predict
 
-        x = ref.quantize_input(spikes_uv) * 2.0 ** fp["acts"]["input"]["exp"]
-        z, idx = predict(project, x)
-        c = (np.rint(z / 2.0 ** fp["acts"]["latent"]["exp"]).astype(np.int64), idx)
-        result["reference_vs_csim"] = compare(r, c)
-        result["brevitas_vs_csim"] = compare(b, c)
-    return result
+    z, idx = predict(project, ref.quantize_input(spikes_uv) * 2.0**model.input.exp)
+    return np.rint(z / 2.0**model.latent_word.exp).astype(np.int64), idx
+
+
+def qonnx_codes(encoder, onnx_model, model: FixedPointModel, spikes_uv: np.ndarray) -> tuple:
+    """(latent codes, indices) from qonnx's own executor on the QONNX export."""
+    from hwcae.export import qonnx_export
+
+    z, idx = qonnx_export.execute(onnx_model, encoder.to_export_layout(spikes_uv / encoder.arch.input_scale_uv))
+    return np.rint(z / 2.0**model.latent_word.exp).astype(np.int64), idx.astype(np.int64)

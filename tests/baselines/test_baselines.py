@@ -2,7 +2,7 @@ import numpy as np
 
 from hwcae.baselines.dwt import DWTCodec
 from hwcae.baselines.pca import PCACodec
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 
 
 def test_pca_bit_accounting_and_codes(tiny_set):

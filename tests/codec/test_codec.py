@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwcae.codec import container
-from hwcae.codec.codec import Codec, cr_bytes
+from hwcae.codec.bitstream import cr_bytes
+from hwcae.stream.codec import Codec
 from hwcae.codec.entropy import ANSCoder, HuffmanCoder, canonical_codes, cross_entropy_bits, huffman_lengths, smoothed_probabilities
 from hwcae.errors import HwcaeError
 from hwcae.model.checkpoint import load_checkpoint
@@ -98,8 +99,9 @@ def test_real_checkpoint_compress_decompress(tiny_checkpoint, tiny_set, tmp_path
         assert z["spikes"].shape == tiny_set.spikes.shape
     assert cr_bytes(len(tiny_set), out.stat().st_size) > 4096 / 64  # beats fixed-length 4-bit x 16 indices
     idx = codec.encode(tiny_set.spikes)
-    assert codec.coders["ans"].name == "ans-ctx"  # training stored the transition statistics
-    for name in ("ans", "ans-flat", "huffman"):  # every coder the checkpoint drives decodes its files
+    assert codec.bitstream.default_coder == "ans-ctx"  # training stored the transition statistics
+    assert all(name == coder.name for name, coder in codec.coders.items())  # coders are keyed by their own names
+    for name in ("ans-ctx", "ans", "huffman"):  # every coder the checkpoint drives decodes its files
         np.testing.assert_array_equal(codec.unpack(codec.pack(idx, coder=name)).indices, idx)
 
 
@@ -117,12 +119,12 @@ def test_wrong_checkpoint_names_both_hashes(tiny_checkpoint, tiny_qat, tiny_set,
 
 
 def test_qat_checkpoint_encodes_with_the_fixed_point_reference(each_qat, tiny_set):
-    from hwcae.export import fixed_point
+    from hwcae.fixedpoint.reference import ReferenceEncoder
+    from hwcae.quantize.extract import extract
     from hwcae.quantize.qat import load_qat
-    from hwcae.verify.reference import ReferenceEncoder
 
     codec = Codec(load_checkpoint(each_qat))
-    ref = ReferenceEncoder(fixed_point.extract(load_qat(each_qat)[0].encoder))
+    ref = ReferenceEncoder(extract(load_qat(each_qat)[0].encoder))
     x, gain = ref.gain_stage(tiny_set.spikes)  # the dense test arch has a gain stage, the conv one none
     want = ref.encode(x)[1] if gain is None else np.concatenate([ref.encode(x)[1], gain[:, None]], axis=1)
     np.testing.assert_array_equal(codec.encode(tiny_set.spikes), want)

@@ -1,7 +1,7 @@
 import numpy as np
 
 from hwcae.evaluate.bounds import bounds, linear_mmse_matrix, unit_template
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.spikes.spikeset import SpikeSet
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from hwcae.errors import HwcaeError
 from hwcae.evaluate.breakdown import by_recording, format_breakdown
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.spikes.spikeset import SpikeSet
 
 

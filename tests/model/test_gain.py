@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from hwcae.errors import HwcaeError
-from hwcae.model.gain import GainSpec, adc_quantize, denormalize, exponent_codes, join, normalize, split
+from hwcae.fixedpoint.gain import GainSpec, adc_quantize, denormalize, exponent_codes, join, normalize, split
 from hwcae.spikes.spikeset import PEAK_SAMPLE
 
 SPEC = GainSpec(bits=3, min_uv=8.0, target_uv=128.0)
@@ -70,7 +70,7 @@ def test_float_codec_round_trip_with_gain(tiny_set, tmp_path):
     the decoded spikes come back at the input's scale."""
     import torch
 
-    from hwcae.codec.codec import Codec
+    from hwcae.stream.codec import Codec
     from hwcae.model.checkpoint import load_checkpoint
     from hwcae.model.config import load_arch
     from hwcae.model.train import train
@@ -83,10 +83,10 @@ def test_float_codec_round_trip_with_gain(tiny_set, tmp_path):
     codec = Codec(load_checkpoint(tmp_path / "g.pt"))
     sym = codec.encode(val.spikes)
     np.testing.assert_array_equal(sym[:, -1], exponent_codes(val.spikes, SPEC))
-    for coder in ("ans", "huffman", "ans-flat"):  # every coder round-trips the gain column
+    for coder in ("ans-ctx", "ans", "huffman"):  # every coder round-trips the gain column
         d = codec.unpack(codec.pack(sym, coder=coder))
         np.testing.assert_array_equal(d.indices, sym)
-    from hwcae.model.gain import factors
+    from hwcae.fixedpoint.gain import factors
     from hwcae.model.infer import decode_indices
 
     # the decoder works at the normalised scale; the receiver shifts its output back per spike

@@ -3,17 +3,18 @@ import math
 import numpy as np
 import torch
 
-from hwcae.export import fixed_point
+from hwcae.fixedpoint.graph import Word
+from hwcae.quantize.extract import extract
 from hwcae.quantize.qat import load_qat
 
 
 def test_qat_checkpoint_round_trip_and_power_of_two_scales(each_qat):
     model, arch, design, payload = load_qat(each_qat)
     assert payload["kind"] == "qat" and design.name == f"{arch.name}-w8a8" and arch.name in ("tiny", "tiny-dense")
-    fp = fixed_point.extract(model.encoder)  # raises unless every scale is a power of two
-    assert fp["acts"]["input"] == {"bits": 12, "signed": True, "exp": -design.input_frac_bits(arch.input_scale_uv)}
-    for c in fp["convs"].values():
-        assert np.abs(c["w"]).max() <= 2 ** (c["w_bits"] - 1) - 1  # narrow signed weights
+    fp = extract(model.encoder)  # raises unless every scale is a power of two
+    assert fp.input == Word(12, True, -design.input_frac_bits(arch.input_scale_uv))
+    for c in fp.convs():
+        assert np.abs(c.w).max() <= 2 ** (c.w_bits - 1) - 1  # narrow signed weights
     assert math.isfinite(payload["metrics"]["val_sndr_db"])
     again = load_qat(each_qat)[0]
     x = torch.randn(8, 4, 64) * 0.3
@@ -23,8 +24,8 @@ def test_qat_checkpoint_round_trip_and_power_of_two_scales(each_qat):
 def test_codebook_is_quantised_and_search_uses_it(each_qat):
     model, arch, design, _ = load_qat(each_qat)
     cb = model.encoder.codebook_q()
-    fp = fixed_point.extract(model.encoder)
-    np.testing.assert_array_equal(cb.numpy(), fp["codebook"]["w"] * 2.0 ** fp["codebook"]["exp"])
+    fp = extract(model.encoder)
+    np.testing.assert_array_equal(cb.numpy(), fp.search.codebook * 2.0**fp.search.exp)
     z = model.encoder.latent(torch.randn(4, 4, 64) * 0.3).value
     d = ((z.permute(0, 2, 1)[:, :, None, :] - cb[None, None]) ** 2).sum(-1)
     assert torch.equal(model.encoder.scores(z).argmax(1), d.argmin(-1))

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from hwcae.cli import main
-from hwcae.codec.codec import Codec
+from hwcae.stream.codec import Codec
 from hwcae.model.checkpoint import load_checkpoint
-from hwcae.evaluate.metrics import sndr_db
+from hwcae.metrics import sndr_db
 from hwcae.spikes.snippets import cut_snippets, neighbour_table
 from hwcae.spikes.scene import draw_settings, scene
 from hwcae.spikes.synth import generate_recording, write_raw_recording

@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy as np
 
-from hwcae.spikes.spikeset import PEAK_SAMPLE
+from hwcae import PEAK_SAMPLE
 
 
 @dataclasses.dataclass(frozen=True)

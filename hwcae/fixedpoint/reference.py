@@ -1,7 +1,7 @@
 """Bit-accurate NumPy integer model of the on-chip encoder and codeword search.
 
-Built from the fixed-point weights (:mod:`hwcae.export.fixed_point`) alone; no torch. Every
-tensor holds integer codes with a power-of-two exponent. Requantisation is exactly what the
+It walks the typed integer model (:class:`hwcae.fixedpoint.graph.FixedPointModel`) alone; no
+torch. Every tensor holds integer codes with a power-of-two exponent. Requantisation is exactly what the
 firmware does: shift with round-half-to-even (``RND_CONV``), then saturate (``SAT``) to the
 destination word. Accumulators are exact; saturation events are counted per quantiser.
 
@@ -16,25 +16,27 @@ from __future__ import annotations
 import numpy as np
 
 from hwcae.errors import HwcaeError
+from hwcae.fixedpoint.gain import join, normalize
+from hwcae.fixedpoint.graph import Add, Conv, FixedPointModel, MaxPool, Quant, Reshape, Word
 
 EXACT_FLOAT64 = 2.0**53
 EXACT_FLOAT32 = 2.0**24
 
 
-def requantize(codes: np.ndarray, exp_from: int, fmt: dict, relu: bool = False) -> tuple[np.ndarray, int]:
-    """codes x 2^exp_from -> codes of format fmt (bits, signed, exp); returns (codes, #saturated).
+def requantize(codes: np.ndarray, exp_from: int, word: Word, relu: bool = False) -> tuple[np.ndarray, int]:
+    """codes x 2^exp_from -> codes of ``word``; returns (codes, #saturated).
 
     Works on integer arrays and on float64 arrays of exact integers (returned as float64).
     """
     x = np.asarray(codes, np.float64)
-    shift = fmt["exp"] - exp_from
+    shift = word.exp - exp_from
     if relu:
         q = np.maximum(x, 0.0)
         q *= 2.0**-shift
     else:
         q = x * 2.0**-shift  # a power-of-two scaling is exact
     np.rint(q, out=q)  # round half to even
-    lo, hi = (-(2.0 ** (fmt["bits"] - 1)), 2.0 ** (fmt["bits"] - 1) - 1) if fmt["signed"] else (0.0, 2.0 ** fmt["bits"] - 1)
+    lo, hi = float(word.lo), float(word.hi)
     if q.size == 0 or (q.min() >= lo and q.max() <= hi):
         sat = 0
     else:
@@ -98,76 +100,63 @@ def _conv1d_by_taps(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class ReferenceEncoder:
-    """``encode(spikes_uV)`` -> (latent codes (N, D, L), indices (N, L)); ``saturation`` counts."""
+    """``encode(spikes_uV)`` -> (latent codes (N, D, L), indices (N, L)); ``saturation`` counts
+    saturated values per quantiser over everything encoded so far."""
 
-    def __init__(self, fp: dict, accumulator_bits: int = 64):
-        self.fp = fp
+    def __init__(self, model: FixedPointModel, accumulator_bits: int = 64):
+        self.model = model
         self.accumulator_bits = accumulator_bits
         self.saturation: dict[str, int] = {}
+        self._last_use = {}
+        for i, op in enumerate(model.ops):  # free each tensor after its last reader
+            for s in (op.srcs if isinstance(op, Add) else (op.src,)):
+                self._last_use[s] = i
 
     def quantize_input(self, spikes_uv: np.ndarray) -> np.ndarray:
         """The ADC word: uV -> signed input codes (round half even, saturate), int64 (N, 4, 64)."""
         return self._input_codes(spikes_uv).astype(np.int64)
 
     def _input_codes(self, spikes_uv: np.ndarray) -> np.ndarray:
-        fmt = self.fp["acts"]["input"]
-        x = np.asarray(spikes_uv, np.float64) * (1.0 / self.fp["input_scale_uv"] / 2.0 ** fmt["exp"])
-        q, sat = requantize(x, 0, {**fmt, "exp": 0})
+        word = self.model.input
+        x = np.asarray(spikes_uv, np.float64) * (1.0 / self.model.input_scale_uv / 2.0**word.exp)
+        q, sat = requantize(x, 0, Word(word.bits, word.signed, 0))
         self._count("input", sat)
         return q
 
     def _count(self, name: str, n: int) -> None:
         self.saturation[name] = self.saturation.get(name, 0) + n
 
-    def _conv(self, name: str, x: np.ndarray) -> np.ndarray:
-        c = self.fp["convs"][name]
-        acc = conv1d(x, c["w"], c["b"])
-        peak = float(np.abs(acc).max(initial=0.0))
-        if peak >= 2.0 ** (self.accumulator_bits - 1):
-            raise HwcaeError(f"layer {name}: accumulator needs more than {self.accumulator_bits} bits")
-        return acc
-
-    def _act(self, name: str, codes: np.ndarray, exp: int, relu: bool) -> np.ndarray:
-        q, sat = requantize(codes, exp, self.fp["acts"][name], relu)
-        self._count(name, sat)
-        return q
-
-    def latent_from_codes(self, x: np.ndarray) -> np.ndarray:
-        """Input codes (N, C, L) -> latent codes (N, D, L) (integers)."""
-        z = self._latent(np.ascontiguousarray(np.asarray(x, np.float64).transpose(0, 2, 1)))
-        return z.transpose(0, 2, 1).astype(np.int64)
+    def _run(self, op, t: dict) -> tuple[np.ndarray, int]:
+        """One operation on the tensors ``t`` (name -> (codes, exp)): its (codes, exp)."""
+        if isinstance(op, Add):
+            (a, ea), (b, eb) = t[op.srcs[0]], t[op.srcs[1]]
+            if ea != eb:
+                raise HwcaeError(f"{op.dst}: adds operands at exponents {ea} and {eb}")
+            return a + b, ea
+        x, e = t[op.src]
+        if isinstance(op, Conv):
+            acc = conv1d(x, op.w, op.b)
+            if float(np.abs(acc).max(initial=0.0)) >= 2.0 ** (self.accumulator_bits - 1):
+                raise HwcaeError(f"layer {op.name}: accumulator needs more than {self.accumulator_bits} bits")
+            return acc, op.acc_exp
+        if isinstance(op, Quant):
+            q, sat = requantize(x, e, op.word, op.relu)
+            self._count(op.name, sat)
+            return q, op.word.exp
+        if isinstance(op, MaxPool):
+            return x.reshape(x.shape[0], -1, op.size, x.shape[2]).max(axis=2), e
+        if isinstance(op, Reshape):
+            return x.reshape(x.shape[0], op.positions, -1), e
+        raise HwcaeError(f"unknown fixed-point operation {op!r}")  # pragma: no cover
 
     def _latent(self, x: np.ndarray) -> np.ndarray:
-        """Channels-last float64 codes (N, L, C) -> latent codes (N, L, D), float64."""
-        if self.fp["kind"] == "dense":
-            return self._dense_latent(x)
-        fp, acts = self.fp, self.fp["acts"]
-        x = self._act("stem", self._conv("stem", x), fp["convs"]["stem"]["acc_exp"], relu=True)
-        x_exp = acts["stem"]["exp"]
-        for i, pool in enumerate(fp["pools"]):
-            n = f"block{i}"
-            y = self._act(f"{n}.reduce", self._conv(f"{n}.reduce", x), fp["convs"][f"{n}.reduce"]["acc_exp"], True)
-            y = self._act(f"{n}.mid", self._conv(f"{n}.mid", y), fp["convs"][f"{n}.mid"]["acc_exp"], True)
-            y = self._conv(f"{n}.expand", y)
-            a = self._act(f"{n}.add_in", x, x_exp, False)  # shared quantiser on both operands
-            b = self._act(f"{n}.add_in", y, fp["convs"][f"{n}.expand"]["acc_exp"], False)
-            x = self._act(f"{n}.add", a + b, acts[f"{n}.add_in"]["exp"], True)
-            x_exp = acts[f"{n}.add"]["exp"]
-            if pool > 1:
-                x = x.reshape(x.shape[0], -1, pool, x.shape[2]).max(axis=2)
-        return self._act("latent", self._conv("head", x), fp["convs"]["head"]["acc_exp"], False)
-
-    def _dense_latent(self, x: np.ndarray) -> np.ndarray:
-        """Dense encoder: the sample-major input (t x 4 + c, the flattened channels-last spike)
-        through ``fc0 .. fcH`` (ReLU) and the head, each a kernel-1 conv at one position; the
-        head's position-major output (p x D + d) is the latent (N, L, D)."""
-        fp, acts = self.fp, self.fp["acts"]
-        x = x.reshape(len(x), 1, -1)
-        for name in fp["convs"]:
-            acc = self._conv(name, x)
-            exp = fp["convs"][name]["acc_exp"]
-            x = self._act("latent", acc, exp, False) if name == "head" else self._act(name, acc, exp, True)
-        return x.reshape(len(x), fp["positions"], -1)
+        """Channels-last float64 input codes (N, L, C) -> latent codes (N, L, D), float64."""
+        t = {"input": (x, self.model.input.exp)}
+        for i, op in enumerate(self.model.ops):
+            t[op.dst] = self._run(op, t)
+            for s in [s for s in t if self._last_use.get(s, len(self.model.ops)) <= i and s != op.dst]:
+                del t[s]
+        return t[self.model.latent][0]
 
     def scores(self, latent: np.ndarray) -> np.ndarray:
         """Exact integer codeword scores (N, K, L) of latent codes (N, D, L), scaled by 2^-(f_z + 2 f_c + 1).
@@ -180,11 +169,11 @@ class ReferenceEncoder:
 
     def _scores(self, latent: np.ndarray) -> np.ndarray:
         """Channels-last latent (N, L, D) -> scores (N, L, K), float64 exact integers."""
-        cb = self.fp["codebook"]
-        ez, ec = self.fp["acts"]["latent"]["exp"], cb["exp"]
+        cb = self.model.search
+        ez, ec = self.model.latent_word.exp, cb.exp
         n, length, d = latent.shape
-        dot = _matmul_exact(latent.reshape(n * length, d), cb["w"].T).reshape(n, length, -1)
-        norm = (cb["w"].astype(np.float64) ** 2).sum(1)
+        dot = _matmul_exact(latent.reshape(n * length, d), cb.codebook.T).reshape(n, length, -1)
+        norm = (cb.codebook.astype(np.float64) ** 2).sum(1)
         # common exponent m = min(ez + ec, 2 ec - 1): both terms become integers at 2^m
         m = min(ez + ec, 2 * ec - 1)
         out = dot * 2.0 ** (ez + ec - m) - norm * 2.0 ** (2 * ec - 1 - m)
@@ -195,23 +184,17 @@ class ReferenceEncoder:
     @property
     def adc(self) -> tuple[int, float]:
         """The ADC word as (bits, full-scale uV): the input format of the encoder."""
-        fmt = self.fp["acts"]["input"]
-        return fmt["bits"], 2.0 ** (fmt["bits"] - 1 + fmt["exp"]) * self.fp["input_scale_uv"]
+        return self.model.adc
 
     def gain_stage(self, spikes_uv: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(the spikes the encoder sees, exponent codes): the ADC word, shifted by the gain stage if the
-        design has one (:mod:`hwcae.model.gain`); without one, the spikes unchanged and no codes."""
-        from hwcae.model.gain import GainSpec, normalize
-
-        spec = GainSpec.of(self.fp.get("gain"))
-        if spec is None:
+        design has one (:mod:`hwcae.fixedpoint.gain`); without one, the spikes unchanged and no codes."""
+        if self.model.gain is None:
             return spikes_uv, None
-        return normalize(spikes_uv, spec, adc=self.adc)
+        return normalize(spikes_uv, self.model.gain, adc=self.adc)
 
     def encode_symbols(self, spikes_uv: np.ndarray) -> np.ndarray:
         """What the chip sends per spike: codeword indices (N, L), then the gain code if any."""
-        from hwcae.model.gain import join
-
         x, codes = self.gain_stage(spikes_uv)
         return join(self.encode(x)[1], codes)
 
@@ -225,5 +208,6 @@ class ReferenceEncoder:
             idx.append(np.argmax(self._scores(z), axis=2))  # first maximum: lowest index on ties
             lat.append(z.transpose(0, 2, 1).astype(np.int64))
         if not lat:
-            return np.zeros((0,)), np.zeros((0,), np.int64)
+            d, p = self.model.search.dim, self.model.latent_positions
+            return np.zeros((0, d, p), np.int64), np.zeros((0, p), np.int64)
         return np.concatenate(lat), np.concatenate(idx)

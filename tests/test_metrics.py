@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 
-from hwcae.evaluate.metrics import cr_from_bits, entropy_bits, sndr_channel_db, sndr_db, summarize
+from hwcae.metrics import cr_from_bits, entropy_bits, sndr_channel_db, sndr_db, summarize
 
 
 def test_sndr_hand_computed():

@@ -1,0 +1,226 @@
+"""The Python API: what the ``hwcae`` command line does, as functions (exported from ``hwcae``).
+
+In the style of hls4ml's convert / compile / predict and SpikeInterface's functions: plain
+functions over plain objects. Spikes are :class:`~hwcae.spikes.spikeset.SpikeSet` (arrays in uV,
+(N, 4, 64)); a model is a :class:`~hwcae.stream.codec.Codec` loaded from a checkpoint; a
+fixed-point design is a :class:`~hwcae.fixedpoint.graph.FixedPointModel`. Each CLI verb calls these.
+
+    import hwcae
+    spikes = hwcae.load_spikes("synth")                  # or a .npz, suite:<set>, ...
+    model = hwcae.load_model("models/qat-w8a8.pt")       # float or QAT checkpoint
+    symbols = hwcae.encode(model, spikes.spikes)         # QAT: bit-accurate, what the chip sends
+    rec_uv = hwcae.decode(model, symbols)
+    report = hwcae.verify_design("models/qat-w8a8.pt", spikes.spikes[:500])   # HLS projects + C-sim
+    cost = hwcae.estimate_cost("models/qat-w8a8.pt", tech="65nm")
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+PathLike = str | os.PathLike
+
+
+# -- spikes -------------------------------------------------------------------------------------
+
+def load_spikes(source: str, *, align: bool = True, describe: bool = False):
+    """A spike set from a ``.npz`` path, ``synth[:preset]`` (built-in generated split, cached),
+    ``suite:<set>`` / ``suite-val:<set>`` (the external benchmark), or several joined by ``+``.
+    A file whose troughs are not at sample 24 is realigned per spike unless ``align=False``.
+    ``describe=True`` returns (spike set, a description of where it came from)."""
+    from hwcae.spikes.sources import load_data
+
+    spikes, desc = load_data(source, align=align)
+    return (spikes, desc) if describe else spikes
+
+
+def generate_spikes(preset: str = "test", *, progress: bool = False, jobs: int = 1):
+    """Generate a built-in preset's ground-truth spike set afresh (no cache): recordings simulated
+    with SpikeInterface, spikes detected and cut from the noisy trace, clean twins attached."""
+    from hwcae.spikes.synth import generate_spike_set
+
+    return generate_spike_set(preset, progress=progress, jobs=jobs)[0]
+
+
+# -- models -------------------------------------------------------------------------------------
+
+def load_model(checkpoint: PathLike | dict):
+    """A float or QAT checkpoint (path or loaded payload) as a codec: ``.encode`` / ``.decode`` /
+    ``.pack`` / ``.unpack``; a QAT one encodes with the bit-accurate integer reference."""
+    from hwcae.model.checkpoint import load_checkpoint
+    from hwcae.stream.codec import Codec
+
+    return Codec(checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint))
+
+
+def _model(model):
+    return model if hasattr(model, "encode") and hasattr(model, "bitstream") else load_model(model)
+
+
+def encode(model, spikes_uv: np.ndarray) -> np.ndarray:
+    """Symbols (N, S) the encoder sends for spikes in uV (N, 4, 64): codeword indices, then the gain
+    code if the model has a gain stage. ``model``: a checkpoint path or :func:`load_model`'s codec."""
+    return _model(model).encode(np.asarray(spikes_uv))
+
+
+def decode(model, symbols: np.ndarray) -> np.ndarray:
+    """Reconstructed spikes in uV (N, 4, 64) from symbols (the off-chip decoder)."""
+    return _model(model).decode(np.asarray(symbols))
+
+
+def train(arch: str = "default", train_spikes=None, val_spikes=None, out: PathLike = "models/float.pt", *,
+          seed: int = 0, epochs: int | None = None, resume: bool = False, progress: bool = True,
+          data_desc: dict | None = None, command: str = "") -> dict:
+    """Train the float CAE (architecture name or YAML path) and write ``out``; returns its payload.
+    Spikes default to ``synth:train+synth:train-first`` and ``synth:val``."""
+    from hwcae.model.config import load_arch
+    from hwcae.model.train import train as _train
+
+    train_spikes = train_spikes if train_spikes is not None else load_spikes("synth:train+synth:train-first")
+    val_spikes = val_spikes if val_spikes is not None else load_spikes("synth:val")
+    return _train(load_arch(arch), train_spikes, val_spikes, out, seed=seed, epochs=epochs, resume=resume,
+                  data_desc=data_desc, command=command, progress=progress)
+
+
+def qat(design: str, float_checkpoint: PathLike, train_spikes, val_spikes, out: PathLike, *, seed: int = 0,
+             epochs: int | None = None, max_train: int | None = 24000, command: str = "") -> dict:
+    """Quantisation-aware fine-tuning of a float checkpoint for a design (``quantization/<design>.yaml``
+    or a path); writes the QAT checkpoint ``out`` and returns its payload."""
+    from hwcae.model.checkpoint import load_checkpoint
+    from hwcae.quantize.design import load_design
+    from hwcae.quantize.qat import qat as _qat
+
+    return _qat(load_design(design), load_checkpoint(float_checkpoint, kind="float"), train_spikes, val_spikes, out,
+               seed=seed, epochs=epochs, command=command, max_train=max_train)
+
+
+def fixed_point_model(checkpoint: PathLike):
+    """The typed integer model of a QAT checkpoint's encoder (or of a saved ``fixedpoint.npz``)."""
+    if str(checkpoint).endswith(".npz"):
+        from hwcae.fixedpoint.io import load
+
+        return load(checkpoint)
+    from hwcae.quantize.extract import extract
+    from hwcae.quantize.qat import load_qat
+
+    return extract(load_qat(checkpoint)[0].encoder)
+
+
+# -- hardware -----------------------------------------------------------------------------------
+
+def build_design(checkpoint: PathLike, *, backends: tuple[str, ...] | None = None, out: PathLike = "hls/build",
+                 progress=print):
+    """QONNX export, the typed fixed-point model and one compiled HLS project per backend
+    (default all: ``hwcae.export.backends.BACKENDS``) under ``out/<design>/``."""
+    from hwcae.export.backends import BACKENDS
+    from hwcae.export.pipeline import build_design as _build
+
+    return _build(checkpoint, backends=tuple(backends or BACKENDS), out_root=Path(out), progress=progress)
+
+
+def verify_design(checkpoint: PathLike, spikes_uv: np.ndarray, *, backends: tuple[str, ...] | None = None,
+                  out: PathLike = "hls/build", root: PathLike | None = None, qonnx_spikes: int | None = 512,
+                  synth: bool = False, progress=print) -> dict:
+    """Build the design (:func:`build_design`) and compare Brevitas, the NumPy reference, qonnx and
+    every backend's C simulation bit for bit on ``spikes_uv`` plus range-edge inputs; the report is
+    also written to ``<out>/<design>/verify.json``. ``backends=()`` builds no project."""
+    from hwcae.export.backends import BACKENDS
+    from hwcae.verify.design import verify_design as _verify
+
+    return _verify(checkpoint, np.asarray(spikes_uv), backends=tuple(BACKENDS) if backends is None else tuple(backends),
+                   root=None if root is None else Path(root), out_root=Path(out), qonnx_spikes=qonnx_spikes,
+                   synth=synth, progress=progress)
+
+
+def estimate_cost(checkpoint: PathLike, *, tech: str = "65nm", **budget) -> dict:
+    """Gates, SRAM, energy per spike, uW per channel and channel capacity of a QAT design at a node
+    (``hwcae/cost/tech/<node>.yaml``); ``budget`` overrides :class:`hwcae.cost.estimate.Budget`
+    fields (channels, rate_hz, radio_pj_per_bit, clock_hz, reuse, ...; reuse defaults to
+    ``hls/catapult.yaml``'s)."""
+    from hwcae.cost.estimate import Budget
+    from hwcae.cost.report import cost_for_checkpoint
+    from hwcae.export.backends import BACKENDS
+
+    budget.setdefault("reuse", BACKENDS["catapult"].config().reuse_factor)
+    return cost_for_checkpoint(str(checkpoint), tech, Budget(**budget))
+
+
+# -- compression --------------------------------------------------------------------------------
+
+def compress(model, spikes_uv: np.ndarray, out: PathLike, *, times=None, channels=None, coder: str | None = None) -> int:
+    """Encode spikes and write a ``.hwc`` container (atomically); returns its size in bytes.
+    ``times`` (sample index per spike, non-decreasing) and ``channels`` default to 0..N-1 and 0."""
+    from hwcae.fileio import atomic_path
+
+    codec = _model(model)
+    buf = codec.pack(codec.encode(np.asarray(spikes_uv)), times, channels, coder)
+    with atomic_path(out) as tmp:
+        Path(tmp).write_bytes(buf)
+    return len(buf)
+
+
+def decompress(model, path: PathLike) -> tuple[np.ndarray, object]:
+    """(reconstructed spikes in uV, the decoded container: ``.indices``, ``.times``, ``.channels``,
+    ``.chunks_bad``, ``.spikes_lost``) of a ``.hwc`` file written with this model."""
+    from hwcae.errors import HwcaeError
+
+    p = Path(path)
+    if not p.is_file():
+        raise HwcaeError(f"file not found: {p}")
+    codec = _model(model)
+    d = codec.unpack(p.read_bytes())
+    return codec.decode(d.indices), d
+
+
+def compress_recording(model, plan, out: PathLike, *, coder: str | None = None, jobs: int = 1,
+                       scheduler: str | None = None, progress: bool = False):
+    """Stream a long recording (a :class:`hwcae.spikes.readers.ChunkPlan`) through a QAT model's
+    bit-accurate encoder into a ``.hwc`` file in bounded memory; returns the stream figures."""
+    from hwcae.stream.compress import compress_recording as _compress
+
+    return _compress(plan, _model(model), out, coder=coder, jobs=jobs, scheduler=scheduler, progress=progress)
+
+
+# -- evaluation ---------------------------------------------------------------------------------
+
+def evaluate_set(spikes, model: PathLike | dict | None = None, *, bits: float | None = None, fit_spikes=None,
+             bounds: bool = False, by_recording: bool = False) -> dict:
+    """Rate vs distortion of the CAE and the baselines (PCA, DWT, compressive sensing) on one spike
+    set: baselines fitted on ``fit_spikes`` (default the set's first half), every row scored on the
+    rest, SNDR against the clean twin where there is one. ``hwcae.evaluate.table.format_table``
+    prints it."""
+    from hwcae.evaluate.table import evaluate as _evaluate
+    from hwcae.model.checkpoint import load_checkpoint
+
+    payload = model if isinstance(model, dict) or model is None else load_checkpoint(model)
+    return _evaluate(spikes, checkpoint=payload, bits=bits, fit_data=fit_spikes, with_bounds=bounds,
+                     by_recording=by_recording)
+
+
+def evaluate_suite(checkpoints: dict[str, PathLike | dict], *, split: str = "final", sets: list[str] | None = None,
+                   rd_checkpoints: dict[str, PathLike | dict] | None = None) -> dict:
+    """The external benchmark: every set scored per set against PCA/DWT fitted on its own first half
+    (``split="val"``: the seeds for choosing recipes; ``"final"``: the reported ones)."""
+    from hwcae.evaluate.suite import run_suite
+    from hwcae.model.checkpoint import load_checkpoint
+
+    if not checkpoints:
+        from hwcae.errors import HwcaeError
+
+        raise HwcaeError("the suite needs at least one checkpoint")
+    ckpts = {k: v if isinstance(v, dict) else load_checkpoint(v) for k, v in checkpoints.items()}
+    rd = {k: v if isinstance(v, dict) else load_checkpoint(v) for k, v in (rd_checkpoints or {}).items()}
+    first, payload = next(iter(ckpts.items()))
+    if rd and payload["kind"] == "float":
+        rd = {first: payload, **rd}  # the first checkpoint is the sweep's point at its own rate
+    return run_suite(ckpts, split=split, only=sets, rd_checkpoints=rd)
+
+
+def compare_designs(float_checkpoint: PathLike, qat_checkpoints: list[PathLike], spikes) -> list[dict]:
+    """Float vs fixed point on the same spikes: one row per model (SNDR, compression, agreement of
+    indices with the float model, weight bits, MACs, saturation counts)."""
+    from hwcae.evaluate.compare import compare_designs as _compare
+
+    return _compare(float_checkpoint, qat_checkpoints, spikes)

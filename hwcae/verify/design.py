@@ -1,0 +1,78 @@
+"""Verify one design end to end: every implementation of the encoder on the same inputs, bit for bit.
+
+The one orchestrator both ``hwcae hls`` and ``hwcae verify`` call. Implementations: the Brevitas
+QAT model (run in float64), the NumPy integer reference walking the typed fixed-point model,
+qonnx's executor on the QONNX export, and each backend's compiled C simulation. Pairs compared:
+Brevitas vs reference, qonnx vs Brevitas, reference vs C-sim and Brevitas vs C-sim per backend.
+The report is written to ``<root>/verify.json``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hwcae.export.backends import BACKENDS
+from hwcae.export.pipeline import BUILD_DIR, build_design, run_synthesis
+from hwcae.fileio import write_text_atomic
+from hwcae.fixedpoint.reference import ReferenceEncoder
+from hwcae.verify.checks import brevitas_codes, compare, csim_codes, edge_inputs, encoder_inputs, qonnx_codes
+
+
+def exact(pair: dict) -> bool:
+    return pair["index_exact"] == 1.0 and pair["latent_exact"] == 1.0
+
+
+def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple(BACKENDS), root: Path | None = None,
+                  out_root: Path = BUILD_DIR, qonnx_spikes: int | None = 512, synth: bool = False,
+                  progress=print) -> dict:
+    """Build the design's projects (:func:`hwcae.export.pipeline.build_design`) and compare every
+    implementation on ``spikes_uv`` (after the design's gain stage) plus the range-edge inputs.
+    ``qonnx_spikes``: how many of them qonnx's (slow) executor runs; 0 skips it, None runs all."""
+    b = build_design(qat_path, backends=backends, root=root, out_root=out_root, progress=progress)
+    name = b.design.name
+    inputs = np.concatenate([encoder_inputs(b.model, spikes_uv), edge_inputs(b.design.input.range_uv)])
+    ref = ReferenceEncoder(b.model)
+    r = ref.encode(inputs)
+    brev = brevitas_codes(b.encoder, inputs)
+    report = {"design": name, "checkpoint": str(qat_path), "spikes": int(len(inputs)),
+              "edge_inputs": int(len(inputs) - len(spikes_uv)), "brevitas_vs_reference": compare(brev, r),
+              "saturation": dict(ref.saturation)}
+    if qonnx_spikes != 0:
+        n = len(inputs) if qonnx_spikes is None else min(len(inputs), qonnx_spikes)
+        part = (brev[0][:n], brev[1][:n])
+        report["qonnx_vs_brevitas"] = compare(part, qonnx_codes(b.encoder, b.onnx, b.model, inputs[:n]))
+        q = report["qonnx_vs_brevitas"]
+        progress(f"[{name}] QONNX exported in {b.seconds['qonnx']:.1f} s; executor vs Brevitas on {n} inputs: "
+                 f"index {q['index_exact']:.2%}, latent {q['latent_exact']:.2%}")
+    for backend, proj in b.projects.items():
+        t0 = time.time()
+        c = csim_codes(proj, b.model, ref, inputs)
+        res = {"reference_vs_csim": compare(r, c), "brevitas_vs_csim": compare(brev, c), "forced_types": proj.forced,
+               "compile_s": proj.compile_s, "project": str(proj.path),
+               "synthesis": run_synthesis(proj, BACKENDS[backend]) if synth else "not run (make hls SYNTH=1)"}
+        report[backend] = res
+        progress(f"[{name}] {BACKENDS[backend].hls4ml_backend}: reference vs C-sim index "
+                 f"{res['reference_vs_csim']['index_exact']:.2%}, latent {res['reference_vs_csim']['latent_exact']:.2%} "
+                 f"({time.time() - t0:.0f} s)")
+    write_text_atomic(b.root / "verify.json", json.dumps(report, indent=2, default=str) + "\n")
+    return report
+
+
+def summary_rows(report: dict) -> list[dict]:
+    """One row per backend: what ``hwcae hls`` tabulates."""
+    return [{"design": report["design"], "backend": BACKENDS[name].hls4ml_backend, "csim_compiled": True,
+             "spikes": report["spikes"], "index_exact": report[name]["reference_vs_csim"]["index_exact"],
+             "latent_exact": report[name]["reference_vs_csim"]["latent_exact"],
+             "brevitas_exact": report[name]["brevitas_vs_csim"]["index_exact"],
+             "project": report[name]["project"], "synthesis": report[name]["synthesis"]}
+            for name in BACKENDS if name in report]
+
+
+def all_exact(report: dict) -> bool:
+    """Every compared pair in the report is 100 % identical."""
+    pairs = [report[k] for k in ("brevitas_vs_reference", "qonnx_vs_brevitas") if k in report]
+    pairs += [report[n][k] for n in BACKENDS if n in report for k in ("reference_vs_csim", "brevitas_vs_csim")]
+    return all(exact(p) for p in pairs)
