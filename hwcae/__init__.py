@@ -54,7 +54,7 @@ LAYERS = (
 
 __all__ = ["load_spikes", "generate_spikes", "load_model", "encode", "decode", "train", "qat",
            "fixed_point_model", "build_design", "verify_design", "estimate_cost", "compress", "decompress",
-           "compress_recording", "evaluate_set", "evaluate_suite", "compare_designs"]
+           "compress_recording", "evaluate_set", "evaluate_suite", "compare_designs", "extract_spikes", "read_mat", "write_report"]
 
 
 def __getattr__(name: str):

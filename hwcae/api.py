@@ -37,11 +37,32 @@ def load_spikes(source: str, *, align: bool = True, describe: bool = False):
 
 
 def generate_spikes(preset: str = "test", *, progress: bool = False, jobs: int = 1):
-    """Generate a built-in preset's ground-truth spike set afresh (no cache): recordings simulated
-    with SpikeInterface, spikes detected and cut from the noisy trace, clean twins attached."""
+    """Generate a built-in preset's ground-truth spike set afresh (no cache), or a set of the
+    external suite (``suite:<set>``, ``suite-val:<set>``): recordings simulated, spikes detected and
+    cut from the noisy trace, clean twins attached."""
     from hwcae.spikes.synth import generate_spike_set
 
-    return generate_spike_set(preset, progress=progress, jobs=jobs)[0]
+    kind, _, name = preset.partition(":")
+    if kind in ("suite", "suite-val") and name:
+        from hwcae.spikes.scene import suite_scene
+
+        preset = suite_scene(name, "val" if kind == "suite-val" else "final")
+    return generate_spike_set(preset, progress=progress, jobs=jobs)
+
+
+def extract_spikes(plan, *, progress: bool = False):
+    """Detect, align and cut spikes (4 nearest channels) from a recording, chunk by chunk
+    (a :class:`hwcae.spikes.readers.ChunkPlan`, e.g. from ``hwcae.spikes.readers.plan_for``)."""
+    from hwcae.spikes.readers import extract_chunks
+
+    return extract_chunks(plan, progress=progress)[0]
+
+
+def read_mat(path: PathLike, *, uv_per_unit: float = 1.0, fs_hz: float | None = None):
+    """A Wave_Clus / Leicester-style ``.mat`` (``data``, ``spike_times``, ``spike_class``) as a spike set."""
+    from hwcae.spikes.readers import read_waveclus_mat
+
+    return read_waveclus_mat(path, uv_per_unit=uv_per_unit, fs_hz=fs_hz)
 
 
 # -- models -------------------------------------------------------------------------------------
@@ -224,3 +245,20 @@ def compare_designs(float_checkpoint: PathLike, qat_checkpoints: list[PathLike],
     from hwcae.evaluate.compare import compare_designs as _compare
 
     return _compare(float_checkpoint, qat_checkpoints, spikes)
+
+
+def write_report(out: PathLike = "reports", *, data: list[str] | None = None, checkpoint: PathLike = "models/float.pt",
+                 rd_checkpoints: list[PathLike] | None = None, qat_checkpoints: list[PathLike] | None = None,
+                 design: PathLike = "models/qat-w8a8.pt", quick: bool = False) -> dict:
+    """The evaluation report: ``out/index.html`` + PNGs + ``report.json`` (rate-distortion,
+    robustness, sorting impact, float vs fixed, examples, cost); returns what report.json holds."""
+    from hwcae.evaluate.report import Inputs, build
+
+    inp = Inputs(quick=quick, float_checkpoint=str(checkpoint), default_design=str(design))
+    if data:
+        inp.data = data
+    if rd_checkpoints is not None:
+        inp.rd_checkpoints = [str(p) for p in rd_checkpoints]
+    if qat_checkpoints is not None:
+        inp.qat_checkpoints = [str(p) for p in qat_checkpoints]
+    return build(inp, out)

@@ -44,25 +44,20 @@ def run(args) -> int:
         if Path(args.out).exists():
             raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
     if args.data_verb == "synth":
-        from hwcae.spikes.scene import suite_scene
-        from hwcae.spikes.synth import generate_spike_set
+        from hwcae.api import generate_spikes
 
-        kind, _, name = args.preset.partition(":")
-        if kind in ("suite", "suite-val") and name:
-            s = generate_spike_set(suite_scene(name, "val" if kind == "suite-val" else "final"), progress=True)
-        else:
-            s = generate_spike_set(args.preset, progress=True)
+        s = generate_spikes(args.preset, progress=True)
     elif args.data_verb == "extract":
+        from hwcae.api import extract_spikes
         from hwcae.cli.recording_args import plan_from_args
-        from hwcae.spikes.readers import extract_chunks
 
-        s, _, _ = extract_chunks(plan_from_args(args, args.recording), progress=True)
+        s = extract_spikes(plan_from_args(args, args.recording), progress=True)
         if len(s) == 0:
             raise HwcaeError(f"no spikes detected in {args.recording} at threshold {args.threshold}")
     elif args.data_verb == "mat":
-        from hwcae.spikes.readers import read_waveclus_mat
+        from hwcae.api import read_mat
 
-        s = read_waveclus_mat(args.mat, uv_per_unit=args.uv_per_unit, fs_hz=args.fs)
+        s = read_mat(args.mat, uv_per_unit=args.uv_per_unit, fs_hz=args.fs)
     else:
         from hwcae.spikes.align import measure
 

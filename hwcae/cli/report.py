@@ -16,16 +16,10 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from hwcae.evaluate.report import Inputs, build
+    from hwcae.api import write_report
 
-    inp = Inputs(quick=args.quick, float_checkpoint=args.checkpoint, default_design=args.design)
-    if args.data:
-        inp.data = args.data
-    if args.rd is not None:
-        inp.rd_checkpoints = args.rd
-    if args.qat is not None:
-        inp.qat_checkpoints = args.qat
-    r = build(inp, args.out)
+    r = write_report(args.out, data=args.data, checkpoint=args.checkpoint, rd_checkpoints=args.rd,
+                     qat_checkpoints=args.qat, design=args.design, quick=args.quick)
     for spec, d in r["data"].items():
         print(f"{d['source']}:")
         for s in d["statements"]:
