@@ -37,8 +37,9 @@ train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), floa
 qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>.pt)
 	$(HWCAE) qat $(if $(DESIGN),--design $(DESIGN),--all)
 
-eval: $(STAMP) ## the external suite (float, w8a8, R-D sweep vs PCA per set), then the built-in test and unseen splits
+eval: $(STAMP) ## the external suite (float, w8a8, R-D sweep vs PCA per set), calibrated per level, then the built-in test and unseen splits
 	$(HWCAE) eval --suite --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --checkpoint models/float-conv.pt --rd models/rd/*.pt --json reports/suite.json
+	$(HWCAE) eval --suite --calibrate decoder,codebook,all --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --json reports/suite-calibrated.json
 	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --by-recording --json reports/eval-test.json
 	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --by-recording --json reports/eval-unseen.json
 	$(HWCAE) eval --data synth --checkpoint models/float-conv.pt --by-recording --json reports/eval-conv-test.json

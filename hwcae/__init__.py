@@ -16,7 +16,7 @@ its own layer. Low to high (see :data:`LAYERS`):
     spikes, baselines
     model       the float CAE (torch)
     quantize    the Brevitas twin and ``extract`` -> fixedpoint
-    export, cost
+    export, cost, adapt (calibration on the user's spikes)
     verify, stream
     evaluate
     api
@@ -44,7 +44,7 @@ LAYERS = (
     ("spikes", "baselines"),
     ("model",),
     ("quantize",),
-    ("export", "cost"),
+    ("export", "cost", "adapt"),
     ("verify", "stream"),
     ("evaluate",),
     ("api",),
@@ -52,9 +52,9 @@ LAYERS = (
     ("__main__",),
 )
 
-__all__ = ["load_spikes", "generate_spikes", "load_model", "encode", "decode", "train", "qat",
+__all__ = ["load_spikes", "generate_spikes", "load_model", "encode", "decode", "train", "qat", "calibrate",
            "fixed_point_model", "build_design", "verify_design", "estimate_cost", "compress", "decompress",
-           "compress_recording", "evaluate_set", "evaluate_suite", "compare_designs", "extract_spikes", "read_mat", "write_report"]
+           "compress_recording", "evaluate_set", "evaluate_suite", "evaluate_calibration", "compare_designs", "extract_spikes", "read_mat", "write_report"]
 
 
 def __getattr__(name: str):

@@ -129,6 +129,24 @@ def fixed_point_model(checkpoint: PathLike):
     return extract(load_qat(checkpoint)[0].encoder)
 
 
+def calibrate(checkpoint: PathLike | dict, spikes_uv: np.ndarray, out: PathLike | None = None, *,
+              level: str = "decoder", epochs: int = 6, seed: int = 0, n_pairs: int = 30000, source: dict | None = None,
+              progress: bool = True) -> dict:
+    """Calibrate a float or QAT checkpoint on the user's noisy spikes (uV, (N, 4, 64); no clean twin
+    is used) at ``level`` decoder | codebook | all; writes ``out`` (same kind as the input, with a
+    JSON card) when given and returns the payload. See :mod:`hwcae.adapt.calibrate`."""
+    from hwcae.adapt.calibrate import adapt as _adapt
+    from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
+
+    payload = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
+    p = _adapt(payload, np.asarray(spikes_uv), level=level, epochs=epochs, seed=seed, n_pairs=n_pairs, source=source,
+               progress=progress)
+    if out is not None:
+        save_checkpoint(out, p)
+        p = load_checkpoint(out)
+    return p
+
+
 # -- hardware -----------------------------------------------------------------------------------
 
 def build_design(checkpoint: PathLike, *, backends: tuple[str, ...] | None = None, out: PathLike = "hls/build",
@@ -237,6 +255,23 @@ def evaluate_suite(checkpoints: dict[str, PathLike | dict], *, split: str = "fin
     if rd and payload["kind"] == "float":
         rd = {first: payload, **rd}  # the first checkpoint is the sweep's point at its own rate
     return run_suite(ckpts, split=split, only=sets, rd_checkpoints=rd)
+
+
+def evaluate_calibration(checkpoints: dict[str, PathLike | dict], levels: list[str], *, split: str = "final",
+                         sets: list[str] | None = None) -> dict:
+    """What ``hwcae adapt`` buys on the external suite: per set, each checkpoint generic and calibrated
+    at each level on the first half in time of every recording (noisy spikes only), PCA fitted on
+    the same half, second halves scored against the clean twins."""
+    from hwcae.adapt.calibrate import LEVELS
+    from hwcae.errors import HwcaeError
+    from hwcae.evaluate.calibration import run_calibration
+    from hwcae.model.checkpoint import load_checkpoint
+
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad or not checkpoints:
+        raise HwcaeError(f"calibration needs checkpoints and levels from {', '.join(LEVELS)} (got {bad or 'none'})")
+    ckpts = {k: v if isinstance(v, dict) else load_checkpoint(v) for k, v in checkpoints.items()}
+    return run_calibration(ckpts, levels, split=split, only=sets)
 
 
 def compare_designs(float_checkpoint: PathLike, qat_checkpoints: list[PathLike], spikes) -> list[dict]:

@@ -33,6 +33,9 @@ def add_parser(sub):
     p.add_argument("--sets", help="with --suite: comma-separated set names (default: all)")
     p.add_argument("--rd", nargs="+", metavar="CKPT", help="with --suite: rate-distortion checkpoints (e.g. "
                    "models/rd/*.pt), each against PCA at its own bits on every set, beside the first --checkpoint")
+    p.add_argument("--calibrate", metavar="LEVELS", help="with --suite: instead of the generic scores, what "
+                   "`hwcae adapt` buys per set at these comma-separated levels (decoder,codebook,all): each "
+                   "recording's first half in time calibrates (noisy spikes only) and fits PCA, second halves scored")
     p.add_argument("--json", help="also write every number to this JSON file")
     add_align_arg(p)
     return p
@@ -54,11 +57,27 @@ def run_suite_verb(args) -> int:
     from hwcae.fileio import write_text_atomic
 
     only = [s.strip() for s in args.sets.split(",")] if args.sets else None
+    if args.calibrate:
+        return _calibration(args, only)
     result = evaluate_suite(_named(args.checkpoint), split=args.split, sets=only, rd_checkpoints=_named(args.rd))
     print(f"external suite, {args.split} seeds ({len(result)} sets)")
     print(format_suite(result))
     if args.json:
         write_text_atomic(args.json, json.dumps({"split": args.split, "sets": result}, indent=2, default=float) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _calibration(args, only) -> int:
+    from hwcae.api import evaluate_calibration
+    from hwcae.evaluate.calibration import format_calibration
+    from hwcae.fileio import write_text_atomic
+
+    levels = [x.strip() for x in args.calibrate.split(",")]
+    result = evaluate_calibration(_named(args.checkpoint), levels, split=args.split, sets=only)
+    print(format_calibration(result))
+    if args.json:
+        write_text_atomic(args.json, json.dumps({"split": args.split, "calibration": result}, indent=2, default=float) + "\n")
         print(f"wrote {args.json}")
     return 0
 
@@ -71,8 +90,8 @@ def run(args) -> int:
 
     if args.suite:
         return run_suite_verb(args)
-    if args.rd or args.sets or args.split != "final":
-        raise HwcaeError("--rd, --sets and --split belong to --suite")
+    if args.rd or args.sets or args.calibrate or args.split != "final":
+        raise HwcaeError("--rd, --sets, --calibrate and --split belong to --suite")
     if args.checkpoint and len(args.checkpoint) > 1:
         raise HwcaeError("give one --checkpoint (several only with --suite)")
     if args.bits_per_spike is not None and args.bits_per_spike < 1:
