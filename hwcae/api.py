@@ -23,6 +23,13 @@ import numpy as np
 PathLike = str | os.PathLike
 
 
+def _payload(checkpoint):
+    """A checkpoint path -> its loaded payload; a payload (dict) as it is."""
+    from hwcae.model.checkpoint import load_checkpoint
+
+    return checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
+
+
 # -- spikes -------------------------------------------------------------------------------------
 
 def load_spikes(source: str, *, align: bool = True, describe: bool = False):
@@ -70,10 +77,9 @@ def read_mat(path: PathLike, *, uv_per_unit: float = 1.0, fs_hz: float | None = 
 def load_model(checkpoint: PathLike | dict):
     """A float or QAT checkpoint (path or loaded payload) as a codec: ``.encode`` / ``.decode`` /
     ``.pack`` / ``.unpack``; a QAT one encodes with the bit-accurate integer reference."""
-    from hwcae.model.checkpoint import load_checkpoint
     from hwcae.stream.codec import Codec
 
-    return Codec(checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint))
+    return Codec(_payload(checkpoint))
 
 
 def _model(model):
@@ -138,8 +144,7 @@ def calibrate(checkpoint: PathLike | dict, spikes_uv: np.ndarray, out: PathLike 
     from hwcae.adapt.calibrate import adapt as _adapt
     from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
 
-    payload = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
-    p = _adapt(payload, np.asarray(spikes_uv), level=level, epochs=epochs, seed=seed, n_pairs=n_pairs, source=source,
+    p = _adapt(_payload(checkpoint), np.asarray(spikes_uv), level=level, epochs=epochs, seed=seed, n_pairs=n_pairs, source=source,
                progress=progress)
     if out is not None:
         save_checkpoint(out, p)
@@ -231,10 +236,8 @@ def evaluate_set(spikes, model: PathLike | dict | None = None, *, bits: float | 
     rest, SNDR against the clean twin where there is one. ``hwcae.evaluate.table.format_table``
     prints it."""
     from hwcae.evaluate.table import evaluate as _evaluate
-    from hwcae.model.checkpoint import load_checkpoint
 
-    payload = model if isinstance(model, dict) or model is None else load_checkpoint(model)
-    return _evaluate(spikes, checkpoint=payload, bits=bits, fit_data=fit_spikes, with_bounds=bounds,
+    return _evaluate(spikes, checkpoint=None if model is None else _payload(model), bits=bits, fit_data=fit_spikes, with_bounds=bounds,
                      by_recording=by_recording)
 
 
@@ -243,14 +246,13 @@ def evaluate_suite(checkpoints: dict[str, PathLike | dict], *, split: str = "fin
     """The external benchmark: every set scored per set against PCA/DWT fitted on its own first half
     (``split="val"``: the seeds for choosing recipes; ``"final"``: the reported ones)."""
     from hwcae.evaluate.suite import run_suite
-    from hwcae.model.checkpoint import load_checkpoint
 
     if not checkpoints:
         from hwcae.errors import HwcaeError
 
         raise HwcaeError("the suite needs at least one checkpoint")
-    ckpts = {k: v if isinstance(v, dict) else load_checkpoint(v) for k, v in checkpoints.items()}
-    rd = {k: v if isinstance(v, dict) else load_checkpoint(v) for k, v in (rd_checkpoints or {}).items()}
+    ckpts = {k: _payload(v) for k, v in checkpoints.items()}
+    rd = {k: _payload(v) for k, v in (rd_checkpoints or {}).items()}
     first, payload = next(iter(ckpts.items()))
     if rd and payload["kind"] == "float":
         rd = {first: payload, **rd}  # the first checkpoint is the sweep's point at its own rate
@@ -265,12 +267,11 @@ def evaluate_calibration(checkpoints: dict[str, PathLike | dict], levels: list[s
     from hwcae.adapt.calibrate import LEVELS
     from hwcae.errors import HwcaeError
     from hwcae.evaluate.calibration import run_calibration
-    from hwcae.model.checkpoint import load_checkpoint
 
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad or not checkpoints:
         raise HwcaeError(f"calibration needs checkpoints and levels from {', '.join(LEVELS)} (got {bad or 'none'})")
-    ckpts = {k: v if isinstance(v, dict) else load_checkpoint(v) for k, v in checkpoints.items()}
+    ckpts = {k: _payload(v) for k, v in checkpoints.items()}
     return run_calibration(ckpts, levels, split=split, only=sets)
 
 
