@@ -1,0 +1,150 @@
+"""Write the design's Verilog: the datapath core (a hand-written template, ``templates/core.v``, with
+the design's widths and its program table filled in), behavioural memories and a top level.
+
+Plain Verilog-2005 rather than a Python HDL: the datapath is one small fixed engine and only its
+constants change per design, so a template reads better than generated code and needs no extra
+dependency; any ASIC or FPGA flow, Verilator, Icarus and Yosys take it as it is.
+
+Files written into the output folder:
+    hwcae_encoder.v   hwcae_encoder (top) = hwcae_encoder_core + hwcae_rom (weights, biases) + hwcae_ram
+    weights.hex   weight ROM, one word of ``lanes`` elements per line (lane 0 in the low bits)
+    biases.hex    bias ROM (biases and the search's -||e||^2 terms at the accumulator's exponent)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hwcae.fileio import write_text_atomic
+from hwcae.rtl.schedule import EWISE_MODES, OPCODES, Program
+
+TEMPLATE = Path(__file__).with_name("templates") / "core.v"
+
+MEMORIES = """
+// Behavioural memories: a synchronous-read ROM and a one-read one-write RAM. Replace them with the
+// target's macros (SRAM compiler, FPGA block RAM); their bit counts are in synth.json.
+module hwcae_rom #(parameter W = 8, parameter DEPTH = 2, parameter A = 1, parameter FILE = "rom.hex") (
+    input wire clk, input wire [A-1:0] addr, output reg [W-1:0] data);
+  reg [W-1:0] mem [0:DEPTH-1];
+  initial $readmemh(FILE, mem);
+  always @(posedge clk) data <= mem[addr];
+endmodule
+
+module hwcae_ram #(parameter W = 8, parameter DEPTH = 2, parameter A = 1) (
+    input wire clk, input wire we, input wire [A-1:0] waddr, input wire [W-1:0] wdata,
+    input wire [A-1:0] raddr, output reg [W-1:0] rdata);
+  reg [W-1:0] mem [0:DEPTH-1];
+  always @(posedge clk) begin
+    if (we) mem[waddr] <= wdata;
+    rdata <= mem[raddr];
+  end
+endmodule
+"""
+
+TOP = """
+// Top level: the core and its memories. Ports as hwcae_encoder_core's stream ports.
+module hwcae_encoder #(parameter WEIGHTS = "weights.hex", parameter BIASES = "biases.hex") (
+    input wire clk, input wire rst,
+    input wire in_valid, output wire in_ready, input wire [@IW@-1:0] in_data,
+    output wire out_valid, input wire out_ready, output wire [@XB@-1:0] out_index,
+    output wire lat_valid, output wire [@DW@-1:0] lat_data);
+  wire ram_we;
+  wire [@RA@-1:0] ram_waddr, ram_raddr;
+  wire [@DW@-1:0] ram_wdata, ram_rdata;
+  wire [@WA@-1:0] wrom_addr;
+  wire [@LANES@*@WW@-1:0] wrom_data;
+  wire [@BA@-1:0] brom_addr;
+  wire [@LANES@*@AW@-1:0] brom_data;
+  hwcae_encoder_core core (.clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data),
+    .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index), .lat_valid(lat_valid),
+    .lat_data(lat_data), .ram_we(ram_we), .ram_waddr(ram_waddr), .ram_wdata(ram_wdata),
+    .ram_raddr(ram_raddr), .ram_rdata(ram_rdata), .wrom_addr(wrom_addr), .wrom_data(wrom_data),
+    .brom_addr(brom_addr), .brom_data(brom_data));
+  hwcae_rom #(.W(@LANES@*@WW@), .DEPTH(@WDEPTH@), .A(@WA@), .FILE(WEIGHTS)) wrom (.clk(clk), .addr(wrom_addr), .data(wrom_data));
+  hwcae_rom #(.W(@LANES@*@AW@), .DEPTH(@BDEPTH@), .A(@BA@), .FILE(BIASES)) brom (.clk(clk), .addr(brom_addr), .data(brom_data));
+  hwcae_ram #(.W(@DW@), .DEPTH(@RDEPTH@), .A(@RA@)) ram (.clk(clk), .we(ram_we), .waddr(ram_waddr),
+    .wdata(ram_wdata), .raddr(ram_raddr), .rdata(ram_rdata));
+endmodule
+"""
+
+
+def _bits(n: int) -> int:
+    """Address / counter bits for values 0 .. n - 1 (at least 1)."""
+    return max(1, int(n - 1).bit_length())
+
+
+def widths(prog: Program) -> dict[str, int]:
+    """Every width the Verilog needs, by the template's names."""
+    counts = [prog.lanes + 1]
+    for ins in prog.instrs:
+        counts += [ins.positions + 1, ins.cin + 1, ins.taps + 1, ins.groups + 1, ins.groups * prog.lanes + 1]
+    shift = max(max(i.rshift, i.lshift) for i in prog.instrs)
+    lshift = max(i.lshift for i in prog.instrs)
+    return {"LANES": prog.lanes, "IW": prog.input_bits, "DW": prog.data_bits, "WW": prog.weight_bits,
+            "AW": prog.acc_bits, "EW": prog.acc_bits + lshift + 1, "RA": _bits(prog.ram_words),
+            "WA": _bits(len(prog.weight_rom)), "BA": _bits(len(prog.bias_rom)), "CW": _bits(max(counts)),
+            "SW": _bits(shift + 2), "XB": _bits(prog.codebook_size), "PCW": _bits(len(prog.instrs)),
+            "NI": len(prog.instrs), "PSH": prog.search_shift, "INPUT_BASE": prog.input_base,
+            "WDEPTH": len(prog.weight_rom), "BDEPTH": len(prog.bias_rom), "RDEPTH": prog.ram_words,
+            "POSITIONS": prog.latent_positions}
+
+
+def _hex(value: int, bits: int) -> str:
+    return f"{bits}'h{value & ((1 << bits) - 1):x}"
+
+
+def program_table(prog: Program, w: dict) -> str:
+    """The ``case (pc)`` body: one line of field assignments per instruction."""
+    lines = []
+    for i, ins in enumerate(prog.instrs):
+        f = {"f_op": _hex(OPCODES[ins.op], 2), "f_mode": _hex(EWISE_MODES[ins.mode], 2),
+             "f_src": _hex(ins.src, w["RA"]), "f_srcb": _hex(ins.src_b, w["RA"]), "f_dst": _hex(ins.dst, w["RA"]),
+             "f_padoff": _hex(ins.pad * ins.cin, w["RA"]), "f_cinra": _hex(ins.cin, w["RA"]), "f_pos": _hex(ins.positions, w["CW"]),
+             "f_cin": _hex(ins.cin, w["CW"]), "f_taps": _hex(ins.taps, w["CW"]), "f_pad": _hex(ins.pad, w["CW"]),
+             "f_groups": _hex(ins.groups, w["CW"]), "f_cout": _hex(ins.cout, w["CW"]),
+             "f_wbase": _hex(ins.wbase, w["WA"]), "f_bbase": _hex(ins.bbase, w["BA"]),
+             "f_rsh": _hex(ins.rshift, w["SW"]), "f_lsh": _hex(ins.lshift, w["SW"]), "f_relu": _hex(int(ins.relu), 1),
+             "f_lo": _hex(ins.lo, w["DW"] + 1), "f_hi": _hex(ins.hi, w["DW"] + 1)}
+        body = " ".join(f"{k} = {v};" for k, v in f.items())
+        lines.append(f"      {i}: begin  // {ins.label}\n        {body}\n      end")
+    return "\n".join(lines)
+
+
+def _fill(text: str, values: dict) -> str:
+    for k, v in values.items():
+        text = text.replace(f"@{k}@", str(v))
+    return text
+
+
+def core_verilog(prog: Program, design: str) -> str:
+    w = widths(prog)
+    return _fill(TEMPLATE.read_text(), {**w, "DESIGN": design, "PROGRAM": program_table(prog, w)})
+
+
+def rom_lines(words: np.ndarray, bits: int) -> str:
+    """One hex line per ROM word; element l of a word sits in bits [l*bits, (l+1)*bits)."""
+    mask = (1 << bits) - 1
+    out = []
+    for row in words:
+        v = 0
+        for lane, e in enumerate(row.tolist()):
+            v |= (int(e) & mask) << (lane * bits)
+        out.append(f"{v:x}")
+    return "\n".join(out) + "\n"
+
+
+def write_verilog(prog: Program, design: str, out_dir: str | Path) -> dict[str, Path]:
+    """Write the Verilog files and the two ROM images; returns their paths by role."""
+    out = Path(out_dir)
+    w = widths(prog)
+    rom, ram = MEMORIES.split("\nmodule hwcae_ram")
+    files = {"top": out / "hwcae_encoder.v", "core": out / "hwcae_encoder_core.v", "rom": out / "hwcae_rom.v",
+             "ram": out / "hwcae_ram.v", "weights": out / "weights.hex", "biases": out / "biases.hex"}
+    write_text_atomic(files["top"], _fill(TOP, w).lstrip())
+    write_text_atomic(files["core"], core_verilog(prog, design))
+    write_text_atomic(files["rom"], rom.lstrip())
+    write_text_atomic(files["ram"], "// One-read one-write RAM (behavioural).\nmodule hwcae_ram" + ram)
+    write_text_atomic(files["weights"], rom_lines(prog.weight_rom, prog.weight_bits))
+    write_text_atomic(files["biases"], rom_lines(prog.bias_rom, prog.acc_bits))
+    return files
