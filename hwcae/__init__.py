@@ -16,7 +16,7 @@ its own layer. Low to high (see :data:`LAYERS`):
     spikes, baselines
     model       the float CAE (torch)
     quantize    the Brevitas twin and ``extract`` -> fixedpoint
-    export, cost, adapt (calibration on the user's spikes)
+    export, cost, adapt (calibration on the user's spikes), rtl (Verilog, simulation, Yosys)
     verify, stream
     evaluate
     api
@@ -44,7 +44,7 @@ LAYERS = (
     ("spikes", "baselines"),
     ("model",),
     ("quantize",),
-    ("export", "cost", "adapt"),
+    ("export", "cost", "adapt", "rtl"),
     ("verify", "stream"),
     ("evaluate",),
     ("api",),
@@ -53,7 +53,7 @@ LAYERS = (
 )
 
 __all__ = ["load_spikes", "generate_spikes", "load_model", "encode", "decode", "train", "qat", "calibrate",
-           "fixed_point_model", "build_design", "verify_design", "estimate_cost", "compress", "decompress",
+           "fixed_point_model", "build_design", "build_rtl", "verify_design", "estimate_cost", "compress", "decompress",
            "compress_recording", "evaluate_set", "evaluate_suite", "evaluate_calibration", "compare_designs", "extract_spikes", "read_mat", "write_report"]
 
 

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-VERBS = ["data", "train", "eval", "qat", "adapt", "compare", "hls", "verify", "cost", "compress", "report"]
+VERBS = ["data", "train", "eval", "qat", "adapt", "compare", "hls", "rtl", "verify", "cost", "compress", "report"]
 
 
 def build_parser() -> argparse.ArgumentParser:

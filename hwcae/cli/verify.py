@@ -11,7 +11,7 @@ from pathlib import Path
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
 from hwcae.export.backends import BACKENDS
 
-PAIRS = ("brevitas_vs_reference", "qonnx_vs_brevitas", "reference_vs_csim", "brevitas_vs_csim")
+PAIRS = ("brevitas_vs_reference", "qonnx_vs_brevitas", "reference_vs_rtl", "reference_vs_csim", "brevitas_vs_csim")
 
 
 def add_parser(sub):
@@ -23,6 +23,8 @@ def add_parser(sub):
     p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--spikes", type=int, default=10000, help="how many spikes of --data")
     p.add_argument("--qonnx", action="store_true", help="also run qonnx's executor on every input")
+    p.add_argument("--rtl", action="store_true", help="also simulate the generated Verilog (Verilator; hls/rtl.yaml "
+                   "lanes) into <build>/<design>/rtl/")
     p.add_argument("--json", help="write every number here")
     add_align_arg(p)
     return p
@@ -40,7 +42,7 @@ def run(args) -> int:
         raise HwcaeError(f"--project must end in one of {', '.join(BACKENDS)}, got {folder}")
     result = verify_design(args.checkpoint, data.spikes[: args.spikes], backends=(folder.name,) if folder else (),
                            root=folder.parent if folder else None, qonnx_spikes=None if args.qonnx else 0,
-                           progress=lambda *_: None)
+                           rtl=args.rtl, progress=lambda *_: None)
     result["data"] = desc["source"]
     print(f"{result['design']}: {result['spikes']} spikes ({result['edge_inputs']} range-edge) from {desc['source']}")
     pairs = {**{k: result[k] for k in PAIRS if k in result},

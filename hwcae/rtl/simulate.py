@@ -15,7 +15,7 @@ import numpy as np
 from hwcae.errors import HwcaeError
 from hwcae.fileio import write_text_atomic
 from hwcae.rtl.schedule import Program
-from hwcae.rtl.verilog import TEMPLATE, _fill, widths
+from hwcae.rtl.verilog import SOURCES, TEMPLATE, _fill, widths
 
 TESTBENCH = TEMPLATE.with_name("tb.cpp")
 
@@ -38,8 +38,8 @@ def build(prog: Program, rtl_dir: str | Path, *, core: str | Path | None = None,
     obj.mkdir(parents=True)
     w = widths(prog)
     write_text_atomic(tb, _fill(TESTBENCH.read_text(), {**w, "LATENT": prog.latent_dim}))
-    sources = [rtl / "hwcae_encoder.v", Path(core).resolve() if core else rtl / "hwcae_encoder_core.v",
-               rtl / "hwcae_rom.v", rtl / "hwcae_ram.v"]
+    logic = [n for n in SOURCES if n not in ("hwcae_encoder.v", "hwcae_rom.v", "hwcae_ram.v")]
+    sources = [rtl / n for n in SOURCES if core is None or n not in logic] + ([Path(core).resolve()] if core else [])
     cmd = [tool("verilator"), "--cc", "--exe", "--build", "-O1", "-j", str(os.cpu_count() or 1), "--top-module",
            "hwcae_encoder", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(obj), "-o", name,
            "-CFLAGS", "-O1", *map(str, sources), str(tb)]

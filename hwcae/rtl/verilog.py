@@ -20,6 +20,10 @@ from hwcae.fileio import write_text_atomic
 from hwcae.rtl.schedule import EWISE_MODES, OPCODES, Program
 
 TEMPLATE = Path(__file__).with_name("templates") / "core.v"
+FILE_MARK = "// ==== file: "  # the template holds several modules; each goes to its own file
+#: The datapath's Verilog files, top first: what simulation reads (synthesis reads all but the memories).
+SOURCES = ("hwcae_encoder.v", "hwcae_encoder_core.v", "hwcae_mac.v", "hwcae_requant.v", "hwcae_argmax.v",
+           "hwcae_rom.v", "hwcae_ram.v")
 
 MEMORIES = """
 // Behavioural memories: a synchronous-read ROM and a one-read one-write RAM. Replace them with the
@@ -111,6 +115,31 @@ def program_table(prog: Program, w: dict) -> str:
     return "\n".join(lines)
 
 
+def argmax_tree(lanes: int, cw: int) -> str:
+    """The search's one-cycle argmax over the lanes as a binary tree of explicit nodes t<n> (heap
+    order, root t0): each keeps the left (lower-index) child unless the right one is valid and larger."""
+    n = 1 << (lanes - 1).bit_length()
+    lines = []
+    for i in range(2 * n - 2, -1, -1):
+        t = f"t{i}"
+        if i >= n - 1:
+            lane = i - (n - 1)
+            if lane < lanes:
+                lines += [f"  wire [CW:0] {t}_c = {{1'b0, ch}} + {cw + 1}'d{lane};",
+                          f"  wire {t}_v = ({t}_c < {{1'b0, cout}});",
+                          f"  wire signed [AW-1:0] {t}_s = acc[{lane} * AW +: AW];", f"  wire [XB-1:0] {t}_k = {t}_c[XB-1:0];"]
+            else:
+                lines += [f"  wire {t}_v = 1'b0;", f"  wire signed [AW-1:0] {t}_s = {{AW{{1'b0}}}};",
+                          f"  wire [XB-1:0] {t}_k = {{XB{{1'b0}}}};"]
+            continue
+        left, right = f"t{2 * i + 1}", f"t{2 * i + 2}"
+        lines += [f"  wire {t}_r = {right}_v && (!{left}_v || {right}_s > {left}_s);",
+                  f"  wire {t}_v = {left}_v || {right}_v;",
+                  f"  wire signed [AW-1:0] {t}_s = {t}_r ? {right}_s : {left}_s;",
+                  f"  wire [XB-1:0] {t}_k = {t}_r ? {right}_k : {left}_k;"]
+    return "\n".join(lines)
+
+
 def _fill(text: str, values: dict) -> str:
     for k, v in values.items():
         text = text.replace(f"@{k}@", str(v))
@@ -119,7 +148,8 @@ def _fill(text: str, values: dict) -> str:
 
 def core_verilog(prog: Program, design: str) -> str:
     w = widths(prog)
-    return _fill(TEMPLATE.read_text(), {**w, "DESIGN": design, "PROGRAM": program_table(prog, w)})
+    return _fill(TEMPLATE.read_text(), {**w, "DESIGN": design, "PROGRAM": program_table(prog, w),
+                                         "ARGMAX_TREE": argmax_tree(prog.lanes, w["CW"])})
 
 
 def rom_lines(words: np.ndarray, bits: int) -> str:
@@ -139,10 +169,13 @@ def write_verilog(prog: Program, design: str, out_dir: str | Path) -> dict[str, 
     out = Path(out_dir)
     w = widths(prog)
     rom, ram = MEMORIES.split("\nmodule hwcae_ram")
-    files = {"top": out / "hwcae_encoder.v", "core": out / "hwcae_encoder_core.v", "rom": out / "hwcae_rom.v",
-             "ram": out / "hwcae_ram.v", "weights": out / "weights.hex", "biases": out / "biases.hex"}
+    files = {"top": out / "hwcae_encoder.v", "rom": out / "hwcae_rom.v", "ram": out / "hwcae_ram.v",
+             "weights": out / "weights.hex", "biases": out / "biases.hex"}
     write_text_atomic(files["top"], _fill(TOP, w).lstrip())
-    write_text_atomic(files["core"], core_verilog(prog, design))
+    for part in core_verilog(prog, design).split(FILE_MARK)[1:]:
+        name, text = part.split("\n", 1)
+        files[name.strip().removesuffix(".v").removeprefix("hwcae_").replace("encoder_core", "core")] = out / name.strip()
+        write_text_atomic(out / name.strip(), text)
     write_text_atomic(files["rom"], rom.lstrip())
     write_text_atomic(files["ram"], "// One-read one-write RAM (behavioural).\nmodule hwcae_ram" + ram)
     write_text_atomic(files["weights"], rom_lines(prog.weight_rom, prog.weight_bits))

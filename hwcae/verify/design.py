@@ -27,7 +27,7 @@ def exact(pair: dict) -> bool:
 
 def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple(BACKENDS), root: Path | None = None,
                   out_root: Path = BUILD_DIR, qonnx_spikes: int | None = 512, synth: bool = False,
-                  progress=print) -> dict:
+                  rtl: bool = False, progress=print) -> dict:
     """Build the design's projects (:func:`hwcae.export.pipeline.build_design`) and compare every
     implementation on ``spikes_uv`` (after the design's gain stage) plus the range-edge inputs.
     ``qonnx_spikes``: how many of them qonnx's (slow) executor runs; 0 skips it, None runs all."""
@@ -47,6 +47,13 @@ def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple
         q = report["qonnx_vs_brevitas"]
         progress(f"[{name}] QONNX exported in {b.seconds['qonnx']:.1f} s; executor vs Brevitas on {n} inputs: "
                  f"index {q['index_exact']:.2%}, latent {q['latent_exact']:.2%}")
+    if rtl:  # the generated Verilog in Verilator (no synthesis here: `hwcae rtl` / make rtl does that)
+        from hwcae.rtl.flow import run_rtl
+
+        edge = len(inputs) - len(spikes_uv)
+        sim = run_rtl(b.model, name, inputs, b.root / "rtl", edge=edge, synth=False, progress=progress)
+        report["reference_vs_rtl"] = sim["rtl_vs_reference"]
+        report["rtl_cycles_per_spike"] = sim["cycles_per_spike"]
     for backend, proj in b.projects.items():
         t0 = time.time()
         c = csim_codes(proj, b.model, ref, inputs)
@@ -73,6 +80,6 @@ def summary_rows(report: dict) -> list[dict]:
 
 def all_exact(report: dict) -> bool:
     """Every compared pair in the report is 100 % identical."""
-    pairs = [report[k] for k in ("brevitas_vs_reference", "qonnx_vs_brevitas") if k in report]
+    pairs = [report[k] for k in ("brevitas_vs_reference", "qonnx_vs_brevitas", "reference_vs_rtl") if k in report]
     pairs += [report[n][k] for n in BACKENDS if n in report for k in ("reference_vs_csim", "brevitas_vs_csim")]
     return all(exact(p) for p in pairs)

@@ -23,6 +23,9 @@ import numpy as np
 PathLike = str | os.PathLike
 
 
+from hwcae.api.hardware import build_design, build_rtl, estimate_cost, fixed_point_model, verify_design  # noqa: F401
+
+
 def _payload(checkpoint):
     """A checkpoint path -> its loaded payload; a payload (dict) as it is."""
     from hwcae.model.checkpoint import load_checkpoint
@@ -123,18 +126,6 @@ def qat(design: str, float_checkpoint: PathLike, train_spikes, val_spikes, out: 
                seed=seed, epochs=epochs, command=command, max_train=max_train)
 
 
-def fixed_point_model(checkpoint: PathLike):
-    """The typed integer model of a QAT checkpoint's encoder (or of a saved ``fixedpoint.npz``)."""
-    if str(checkpoint).endswith(".npz"):
-        from hwcae.fixedpoint.io import load
-
-        return load(checkpoint)
-    from hwcae.quantize.extract import extract
-    from hwcae.quantize.qat import load_qat
-
-    return extract(load_qat(checkpoint)[0].encoder)
-
-
 def calibrate(checkpoint: PathLike | dict, spikes_uv: np.ndarray, out: PathLike | None = None, *,
               level: str = "decoder", epochs: int = 6, seed: int = 0, n_pairs: int = 30000, source: dict | None = None,
               progress: bool = True) -> dict:
@@ -150,45 +141,6 @@ def calibrate(checkpoint: PathLike | dict, spikes_uv: np.ndarray, out: PathLike 
         save_checkpoint(out, p)
         p = load_checkpoint(out)
     return p
-
-
-# -- hardware -----------------------------------------------------------------------------------
-
-def build_design(checkpoint: PathLike, *, backends: tuple[str, ...] | None = None, out: PathLike = "hls/build",
-                 progress=print):
-    """QONNX export, the typed fixed-point model and one compiled HLS project per backend
-    (default all: ``hwcae.export.backends.BACKENDS``) under ``out/<design>/``."""
-    from hwcae.export.backends import BACKENDS
-    from hwcae.export.pipeline import build_design as _build
-
-    return _build(checkpoint, backends=tuple(backends or BACKENDS), out_root=Path(out), progress=progress)
-
-
-def verify_design(checkpoint: PathLike, spikes_uv: np.ndarray, *, backends: tuple[str, ...] | None = None,
-                  out: PathLike = "hls/build", root: PathLike | None = None, qonnx_spikes: int | None = 512,
-                  synth: bool = False, progress=print) -> dict:
-    """Build the design (:func:`build_design`) and compare Brevitas, the NumPy reference, qonnx and
-    every backend's C simulation bit for bit on ``spikes_uv`` plus range-edge inputs; the report is
-    also written to ``<out>/<design>/verify.json``. ``backends=()`` builds no project."""
-    from hwcae.export.backends import BACKENDS
-    from hwcae.verify.design import verify_design as _verify
-
-    return _verify(checkpoint, np.asarray(spikes_uv), backends=tuple(BACKENDS) if backends is None else tuple(backends),
-                   root=None if root is None else Path(root), out_root=Path(out), qonnx_spikes=qonnx_spikes,
-                   synth=synth, progress=progress)
-
-
-def estimate_cost(checkpoint: PathLike, *, tech: str = "65nm", **budget) -> dict:
-    """Gates, SRAM, energy per spike, uW per channel and channel capacity of a QAT design at a node
-    (``hwcae/cost/tech/<node>.yaml``); ``budget`` overrides :class:`hwcae.cost.estimate.Budget`
-    fields (channels, rate_hz, radio_pj_per_bit, clock_hz, reuse, ...; reuse defaults to
-    ``hls/catapult.yaml``'s)."""
-    from hwcae.cost.estimate import Budget
-    from hwcae.cost.report import cost_for_checkpoint
-    from hwcae.export.backends import BACKENDS
-
-    budget.setdefault("reuse", BACKENDS["catapult"].config().reuse_factor)
-    return cost_for_checkpoint(str(checkpoint), tech, Budget(**budget))
 
 
 # -- compression --------------------------------------------------------------------------------
