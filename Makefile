@@ -8,12 +8,12 @@ DESIGN ?=
 SYNTH  ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test train qat eval compare hls power report report-models chromium bench clean
+.PHONY: help venv test train qat eval compare hls rtl rtl-tools power report report-models chromium bench clean
 
 help: ## list the targets
 	@echo "hwcae make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "variables: DESIGN=w8a8 (one design for hls/qat), SYNTH=1 (run vitis_hls/catapult if on PATH), QUICK=1 (report)"
+	@echo "variables: DESIGN=w8a8 (one design for hls/qat/rtl), SYNTH=1 (run vitis_hls/catapult if on PATH), QUICK=1 (report)"
 
 # The venv is a file target: every other target depends on it, so a fresh clone needs nothing else.
 # torch is installed first and pinned: the CPU wheel of 2.13.0 is on this machine's disk.
@@ -26,7 +26,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 
-test: $(STAMP) chromium ## run the test suite (tiny models; a few minutes on 2 cores)
+test: $(STAMP) chromium rtl-tools ## run the test suite (tiny models; a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
 train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), float-conv.pt and float-hw-tiny.pt (~1 h on one core)
@@ -47,6 +47,16 @@ eval: $(STAMP) ## the external suite (float, w8a8, R-D sweep vs PCA per set), ca
 
 hls: $(STAMP) ## convert the default designs to Vitis + Catapult HLS projects, compile C-sim, verify
 	$(HWCAE) hls $(if $(DESIGN),--design $(DESIGN),) $(if $(filter 1,$(SYNTH)),--synth,)
+
+rtl: $(STAMP) rtl-tools ## Verilog for the default designs: Verilator bit-exact vs reference, Yosys gates, netlist sim (hls/build/<design>/rtl/)
+	$(HWCAE) rtl $(if $(DESIGN),--design $(DESIGN),) --json reports/rtl.json
+
+# Open EDA tools for make rtl and its tests: Debian's verilator and yosys (CI runs as root).
+rtl-tools:
+	@command -v verilator >/dev/null 2>&1 && command -v yosys >/dev/null 2>&1 || { echo "installing Debian verilator + yosys (make rtl)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  (apt-get install -y -q verilator yosys >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q verilator yosys >/dev/null)) \
+	  || echo "could not install verilator/yosys: make rtl needs them; their tests are skipped"; }
 
 power: $(STAMP) ## per-channel power reports for every design x node (reports/power/)
 	$(HWCAE) cost --all --out reports/power
