@@ -16,7 +16,8 @@ its own layer. Low to high (see :data:`LAYERS`):
     spikes, baselines
     model       the float CAE (torch)
     quantize    the Brevitas twin and ``extract`` -> fixedpoint
-    export, cost, adapt (calibration on the user's spikes), rtl (Verilog, simulation, Yosys)
+    rtl         the Verilog datapath, its Verilator simulation and Yosys synthesis (no torch)
+    export, cost, adapt (calibration on the user's spikes)
     verify, stream
     evaluate
     api
@@ -44,7 +45,8 @@ LAYERS = (
     ("spikes", "baselines"),
     ("model",),
     ("quantize",),
-    ("export", "cost", "adapt", "rtl"),
+    ("rtl",),
+    ("export", "cost", "adapt"),
     ("verify", "stream"),
     ("evaluate",),
     ("api",),

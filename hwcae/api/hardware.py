@@ -50,13 +50,17 @@ def verify_design(checkpoint: PathLike, spikes_uv: np.ndarray, *, backends: tupl
 def estimate_cost(checkpoint: PathLike, *, tech: str = "65nm", **budget) -> dict:
     """Gates, SRAM, energy per spike, uW per channel and channel capacity of a QAT design at a node
     (``hwcae/cost/tech/<node>.yaml``); ``budget`` overrides :class:`hwcae.cost.estimate.Budget`
-    fields (channels, rate_hz, radio_pj_per_bit, clock_hz, reuse, ...; reuse defaults to
-    ``hls/catapult.yaml``'s)."""
+    fields (channels, rate_hz, radio_pj_per_bit, clock_hz, lanes, reuse, ...): by default hwcae's
+    RTL engine at ``hls/rtl.yaml``'s lanes (measured where ``hwcae rtl`` built it); ``lanes=None``
+    costs hls4ml's per-layer datapath at ``reuse`` (default ``hls/catapult.yaml``'s)."""
     from hwcae.cost.estimate import Budget
     from hwcae.cost.report import cost_for_checkpoint
     from hwcae.export.backends import BACKENDS
 
+    from hwcae.rtl.flow import load_rtl_config
+
     budget.setdefault("reuse", BACKENDS["catapult"].config().reuse_factor)
+    budget.setdefault("lanes", load_rtl_config().lanes)  # lanes=None: hls4ml's per-layer datapath
     return cost_for_checkpoint(str(checkpoint), tech, Budget(**budget))
 
 

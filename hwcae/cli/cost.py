@@ -12,7 +12,11 @@ def add_parser(sub):
     p.add_argument("--rate-hz", type=float, default=50.0, help="spikes per second per channel")
     p.add_argument("--radio-pj-per-bit", type=float, default=130.0, help="transmission energy per bit")
     p.add_argument("--clock-hz", type=float, default=20e6)
-    p.add_argument("--reuse", type=int, help="reuse factor (default: from hls/catapult.yaml)")
+    p.add_argument("--reuse", type=int, help="reuse factor of the hls4ml datapath (default: from hls/catapult.yaml)")
+    p.add_argument("--lanes", type=int, help="MAC lanes of hwcae's RTL engine (default: hls/rtl.yaml); its gates and "
+                   "cycles are measured where `hwcae rtl` built the design, else estimated")
+    p.add_argument("--hls-datapath", action="store_true",
+                   help="cost hls4ml's per-layer datapath at --reuse instead of the RTL engine")
     p.add_argument("--power-budget-mw", type=float, default=10.0)
     p.add_argument("--area-budget-mm2", type=float, default=4.0)
     p.add_argument("--instances", type=int, help="fix the number of encoder instances (default: as many as needed)")
@@ -37,9 +41,14 @@ def run(args) -> int:
 
     if args.channels < 1 or args.rate_hz <= 0:
         raise HwcaeError("--channels must be >= 1 and --rate-hz > 0")
+    from hwcae.rtl.flow import load_rtl_config
+
     reuse = args.reuse or load_hls_config("catapult").reuse_factor
+    lanes = None if args.hls_datapath else (args.lanes or load_rtl_config().lanes)
+    if lanes is not None and lanes < 1:
+        raise HwcaeError(f"--lanes must be >= 1, got {lanes}")
     budget = Budget(channels=args.channels, rate_hz=args.rate_hz, radio_pj_per_bit=args.radio_pj_per_bit,
-                    clock_hz=args.clock_hz, reuse=reuse, power_budget_mw=args.power_budget_mw,
+                    clock_hz=args.clock_hz, reuse=reuse, lanes=lanes, power_budget_mw=args.power_budget_mw,
                     area_budget_mm2=args.area_budget_mm2, instances=args.instances)
     if args.all:
         from hwcae.cost.tech import TECH_DIR
@@ -60,6 +69,11 @@ def run(args) -> int:
 
     with pd.option_context("display.width", 220, "display.max_columns", 20):
         print(table(r).to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    if "rtl" in r:
+        e = r["rtl"]
+        print(f"RTL engine, {e['lanes']} lanes: {e['gates_ge']:,.0f} NAND2 eq, {e['cycles']:,} cycles/spike, "
+              f"{e['sram_bits']:,} memory bits; {e['source']}")
+        print(pd.DataFrame(e["blocks"]).to_string(index=False))
     for line in summary_lines(r):
         print(line)
     if args.validate:

@@ -12,6 +12,11 @@ The datapath model (stated, simple, every number traceable):
   spikes it serves;
 - power per channel = rate x energy per spike + the instance's leakage shared by its channels +
   rate x transmitted bits x radio energy per bit.
+
+That per-layer datapath is hls4ml's (every layer its own multipliers). With ``Budget.lanes`` set,
+gates, cycles and memory bits are instead those of hwcae's RTL engine (``lanes`` MAC units shared
+by every layer, :mod:`hwcae.cost.datapath`): estimated from the widths, or measured by Yosys and
+Verilator where ``hwcae rtl`` has built the design (``engine=``).
 """
 from __future__ import annotations
 
@@ -109,6 +114,7 @@ class Budget:
     sample_rate_hz: float = 30000.0  # for the raw continuous stream comparison
     clock_hz: float = 20e6
     reuse: int = 16
+    lanes: int | None = None  # None: hls4ml's per-layer datapath at `reuse`; else hwcae's RTL engine
     instances: int | None = None  # encoder instances; None: as many as the channels' spike rate needs
     power_budget_mw: float = 10.0
     area_budget_mm2: float = 4.0  # about one ECON-T die (3.6 mm^2)
@@ -117,10 +123,14 @@ class Budget:
     link_bps: float = 10e6
 
 
-def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: float) -> dict:
+def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: float, engine: dict | None = None) -> dict:
+    """Everything per spike, per instance and per channel. ``engine`` (``gates_ge``, ``cycles``,
+    ``sram_bits``, ``multipliers``) replaces the per-layer datapath's totals (the RTL engine's)."""
     rows = [layer_cost(layer, tech, budget.reuse) for layer in layers]
     total = {k: sum(r[k] for r in rows) for k in ("macs", "multipliers", "cycles", "gates_ge", "sram_bits",
                                                    "energy_compute_pj", "energy_memory_pj")}
+    if engine:
+        total.update({k: engine[k] for k in ("gates_ge", "cycles", "sram_bits", "multipliers")})
     sram_area_mm2 = total["sram_bits"] * tech.sram_cell_um2 / tech.sram_array_efficiency * 1e-6
     logic_area_mm2 = total["gates_ge"] * tech.ge_area_um2 * 1e-6
     area_mm2 = logic_area_mm2 + sram_area_mm2

@@ -17,9 +17,20 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     from hwcae.quantize.qat import load_qat
 
     model, arch, design, payload = load_qat(path)
-    layers = layers_from_fixed_point(extract(model.encoder))
+    fixed = extract(model.encoder)
+    layers = layers_from_fixed_point(fixed)
     tech = load_tech(tech_name)
-    result = estimate(layers, tech, budget, arch.bits_per_spike_fixed)
+    engine = rtl_engine(fixed, design.name, tech, budget.lanes) if budget.lanes else None
+    if engine and fixed.gain is not None:  # the gain stage is not in the RTL: its estimate is added
+        from hwcae.cost.estimate import gain_cost
+
+        g = gain_cost(layers[0], tech)["gates_ge"]
+        engine["gates_ge"] += g
+        engine["blocks"].insert(-1 if engine["blocks"][-1]["block"] == "total" else len(engine["blocks"]),
+                                {"block": "gain stage (estimated, not in the RTL)", "estimated_ge": round(g)})
+    result = estimate(layers, tech, budget, arch.bits_per_spike_fixed, engine=engine)
+    if engine:
+        result["rtl"] = engine
     # the on-chip Huffman coder's tables (one code length per codeword and position) are ROM too
     from hwcae.codec.entropy import HuffmanCoder
 
@@ -35,10 +46,38 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     return result
 
 
+def rtl_engine(fixed, design: str, tech, lanes: int, build_dir: Path = Path("hls/build")) -> dict:
+    """Gates, cycles and memory of hwcae's RTL engine for ``fixed`` at ``lanes``: measured (Yosys
+    NAND2 equivalents, Verilator cycles) where ``hwcae rtl`` built this design at these lanes, else
+    estimated (:mod:`hwcae.cost.datapath`, :meth:`hwcae.rtl.schedule.Program.cycles_per_spike`)."""
+    from hwcae.cost.datapath import compare_blocks, estimate_blocks, load_rtl_build
+    from hwcae.rtl.schedule import lower
+    from hwcae.rtl.verilog import widths
+
+    prog = lower(fixed, lanes)
+    w = widths(prog)
+    out = {"lanes": lanes, "cycles": prog.cycles_per_spike(), "sram_bits": sum(prog.memory_bits.values()),
+           "memory_bits": prog.memory_bits, "multipliers": lanes, "source": "estimated (no RTL build)"}
+    blocks = estimate_blocks(w, tech)
+    out["gates_ge"] = sum(blocks.values())
+    out["blocks"] = [{"block": k, "estimated_ge": round(v)} for k, v in blocks.items()]
+    build = load_rtl_build(build_dir / design / "rtl")
+    if build and build["verify"].get("widths") == w and build["verify"]["rtl_vs_reference"]["spikes_all_exact"] == 1.0:
+        out.update(gates_ge=build["synth"]["nand2_eq"], cycles=build["verify"]["cycles_per_spike"],
+                   blocks=compare_blocks(build, tech), estimated_gates_ge=out["gates_ge"],
+                   source=f"measured: Yosys netlist and Verilator cycles ({build_dir / design / 'rtl'})")
+    return out
+
+
 def table(result: dict) -> pd.DataFrame:
+    """Per layer and in total. With the RTL engine the per-layer multipliers, gates, cycles and SRAM
+    of hls4ml's datapath do not apply (the engine's lanes serve every layer): only totals show them."""
     df = pd.DataFrame(result["layers"])
     total = {"layer": "total", **{k: result[k] for k in ("macs", "multipliers", "cycles", "gates_ge", "sram_bits",
                                                          "energy_compute_pj", "energy_memory_pj")}}
+    if "rtl" in result:
+        df = df.drop(columns=["multipliers", "cycles", "gates_ge", "sram_bits"])
+        total["layer"] = f"total ({result['rtl']['lanes']}-lane engine)"
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
 
 

@@ -76,6 +76,23 @@ class Program:
     codebook_size: int
     tensors: dict = field(default_factory=dict)  # stored tensor -> (base, words)
 
+    def cycles_per_spike(self) -> int:
+        """Clock cycles per spike of the engine (hwcae/rtl/templates/core.v's state machine), input
+        and output included: 256 load cycles, then per instruction one fetch cycle and
+        conv   positions x groups x (bias + cin x taps + flush + lanes drain)
+        search positions x (groups x (bias + cin + flush + argmax) + emit)
+        ewise  elements x 3 (read, read, write).
+        The RTL simulation measures the same number (tests/rtl)."""
+        n = N_SAMPLES * N_CHANNELS
+        for i in self.instrs:
+            if i.op == "conv":
+                n += 1 + i.positions * i.groups * (2 + i.cin * i.taps + self.lanes)
+            elif i.op == "search":
+                n += 1 + i.positions * (i.groups * (3 + i.cin) + 1)
+            else:
+                n += 1 + 3 * i.positions * i.cin
+        return n
+
     @property
     def memory_bits(self) -> dict:
         """Bits of each memory block (behavioural: not synthesised into logic)."""

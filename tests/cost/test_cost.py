@@ -105,4 +105,4 @@ def test_cost_cli_json(each_qat, tmp_path):
         assert not gain
     else:  # a barrel shifter and a leading-one detector: no MACs, no cycles, tens of gates
         assert len(gain) == 1 and gain[0]["macs"] == 0 and gain[0]["cycles"] == 0
-        assert 10 < gain[0]["gates_ge"] < 0.01 * r["gates_ge"]
+        assert 10 < gain[0]["gates_ge"] < 0.03 * r["gates_ge"]  # (the 16-lane engine of a tiny design: ~28 k GE)
