@@ -47,11 +47,11 @@ def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple
         q = report["qonnx_vs_brevitas"]
         progress(f"[{name}] QONNX exported in {b.seconds['qonnx']:.1f} s; executor vs Brevitas on {n} inputs: "
                  f"index {q['index_exact']:.2%}, latent {q['latent_exact']:.2%}")
-    if rtl:  # the generated Verilog in Verilator (no synthesis here: `hwcae rtl` / make rtl does that)
+    if rtl:  # the generated Verilog in Verilator, beside make rtl's build (no synthesis: `hwcae rtl` does that)
         from hwcae.rtl.flow import run_rtl
 
         edge = len(inputs) - len(spikes_uv)
-        sim = run_rtl(b.model, name, inputs, b.root / "rtl", edge=edge, synth=False, progress=progress)
+        sim = run_rtl(b.model, name, inputs, b.root / "rtl-verify", edge=edge, synth=False, progress=progress)
         report["reference_vs_rtl"] = sim["rtl_vs_reference"]
         report["rtl_cycles_per_spike"] = sim["cycles_per_spike"]
     for backend, proj in b.projects.items():
