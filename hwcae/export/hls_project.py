@@ -87,9 +87,12 @@ def build(onnx_model, model: FixedPointModel, backend: Backend, out_dir: str | o
 
     register(backend.hls4ml_backend)
     install()
+    from hwcae.export.handoff import remove_stale_archive
+
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
+    remove_stale_archive(out_dir)
     hcfg = hls4ml.utils.config_from_onnx_model(onnx_model, granularity="name", backend=backend.hls4ml_backend,
                                                default_reuse_factor=cfg.reuse_factor)
     hcfg["Model"]["Strategy"] = cfg.strategy

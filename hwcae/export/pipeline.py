@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hwcae.errors import HwcaeError
 from hwcae.export import qonnx_export
+from hwcae.export.handoff import stamped_design
 from hwcae.export.backends import BACKENDS, Backend, get_backend
 from hwcae.fixedpoint import io as fixedpoint_io
 from hwcae.fixedpoint.graph import FixedPointModel
@@ -43,6 +45,11 @@ def build_design(qat_path: str | Path, *, backends=tuple(BACKENDS), root: Path |
     qat, _, design, _ = load_qat(qat_path)
     enc = qat.encoder.eval()
     root = Path(root) if root is not None else Path(out_root) / design.name
+    for name in backends:  # never overwrite a project generated for another design
+        other = stamped_design(root / get_backend(name).name)
+        if other not in (None, design.name):
+            raise HwcaeError(f"{root / get_backend(name).name} holds design {other}, not {design.name}: "
+                             "choose another folder or delete it")
     root.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     qonnx_export.export(enc, root / "encoder.onnx")

@@ -54,9 +54,11 @@ def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple
         sim = run_rtl(b.model, name, inputs, b.root / "rtl-verify", edge=edge, synth=False, progress=progress)
         report["reference_vs_rtl"] = sim["rtl_vs_reference"]
         report["rtl_cycles_per_spike"] = sim["cycles_per_spike"]
+    codes = ref.quantize_input(inputs)
     for backend, proj in b.projects.items():
         t0 = time.time()
         c = csim_codes(proj, b.model, ref, inputs)
+        _hand_off(Path(proj.path), backend, b, codes, r, len(inputs))
         res = {"reference_vs_csim": compare(r, c), "brevitas_vs_csim": compare(brev, c), "forced_types": proj.forced,
                "compile_s": proj.compile_s, "project": str(proj.path),
                "synthesis": run_synthesis(proj, BACKENDS[backend]) if synth else "not run (make hls SYNTH=1)"}
@@ -66,6 +68,16 @@ def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple
                  f"({time.time() - t0:.0f} s)")
     write_text_atomic(b.root / "verify.json", json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+def _hand_off(project: Path, backend: str, b, codes, expect, n: int) -> None:
+    """Make the project self-contained: tb_data vectors, the g++ self-check, README, stamp, no stale builds."""
+    from hwcae.export import handoff
+
+    handoff.write_vectors(project, b.model, codes, *expect)
+    handoff.write_check(project, backend, b.model)
+    handoff.write_readme(project, b.design.name, BACKENDS[backend], BACKENDS[backend].config(), b.model, n)
+    handoff.tidy(project)
 
 
 def summary_rows(report: dict) -> list[dict]:

@@ -31,3 +31,34 @@ def test_tiny_design_convert_compile_verify_both_backends(each_qat, tiny_set, tm
         assert r["index_exact"] == 1.0 and r["latent_exact"] == 1.0 and r["brevitas_exact"] == 1.0, r
         assert (tmp_path / name / r["backend"].lower() / "firmware").is_dir()
     assert (tmp_path / name / "fixedpoint.npz").is_file() and (tmp_path / name / "verify.json").is_file()
+    # each project checks itself from its own folder with g++ only (tb_data from the reference)
+    import subprocess
+
+    import pytest
+
+    from hwcae.errors import HwcaeError
+
+    for backend in ("vitis", "catapult"):
+        proj = tmp_path / name / backend
+        run = subprocess.run(["bash", str(proj / "run_csim.sh")], capture_output=True, text=True)
+        assert run.returncode == 0 and run.stdout.strip().startswith(f"PASS: {report['spikes']} of {report['spikes']}"), \
+            run.stdout + run.stderr[-2000:]
+        assert "global_in[256]" in (proj / "README.md").read_text() and len(list(proj.glob("firmware/*.so"))) == 1
+        expected = proj / "tb_data" / "tb_output_predictions.dat"
+        lines = expected.read_text().splitlines()
+        first = lines[3].split()
+        lines[3] = " ".join([str((int(first[0]) + 1) % 2)] + first[1:])  # one index changed
+        expected.write_text("\n".join(lines) + "\n")
+        run = subprocess.run(["bash", str(proj / "run_csim.sh")], capture_output=True, text=True)
+        assert run.returncode == 1 and run.stdout.startswith("FAIL: 1 of") and "line 4" in run.stdout, run.stdout
+    assert not (tmp_path / name / "catapult.tar.gz").exists() or (tmp_path / name / "catapult.tar.gz").stat().st_mtime >= \
+        (tmp_path / name / "fixedpoint.npz").stat().st_mtime  # the archive, if written, is this build's
+    # a project folder made for another design is never overwritten
+    (tmp_path / "other").mkdir()
+    (tmp_path / name).rename(tmp_path / "other" / "not-this-design")
+    import json
+
+    stamp = tmp_path / "other" / "not-this-design" / "vitis" / "hwcae_project.json"
+    stamp.write_text(json.dumps({"design": "some-other-design", "backend": "vitis"}))
+    with pytest.raises(HwcaeError, match="holds design some-other-design"):
+        verify_design(each_qat, tiny_set.spikes[:20], root=tmp_path / "other" / "not-this-design", progress=lambda *_: None)
