@@ -34,17 +34,18 @@ def build_design(checkpoint: PathLike, *, backends: tuple[str, ...] | None = Non
 
 def verify_design(checkpoint: PathLike, spikes_uv: np.ndarray, *, backends: tuple[str, ...] | None = None,
                   out: PathLike = "hls/build", root: PathLike | None = None, qonnx_spikes: int | None = 512,
-                  synth: bool = False, rtl: bool = False, progress=print) -> dict:
+                  synth: bool = False, rtl: bool = False, verbose: bool = False, progress=print) -> dict:
     """Build the design (:func:`build_design`) and compare Brevitas, the NumPy reference, qonnx and
     every backend's C simulation bit for bit on ``spikes_uv`` plus range-edge inputs; the report is
     also written to ``<out>/<design>/verify.json``. ``backends=()`` builds no project. ``rtl=True``
-    adds the generated Verilog's simulation (Verilator; :func:`build_rtl`)."""
+    adds the generated Verilog's simulation (Verilator; :func:`build_rtl`). Library output goes to
+    ``<out>/build.log`` unless ``verbose``."""
     from hwcae.export.backends import BACKENDS
     from hwcae.verify.design import verify_design as _verify
 
     return _verify(checkpoint, np.asarray(spikes_uv), backends=tuple(BACKENDS) if backends is None else tuple(backends),
                    root=None if root is None else Path(root), out_root=Path(out), qonnx_spikes=qonnx_spikes,
-                   synth=synth, rtl=rtl, progress=progress)
+                   synth=synth, rtl=rtl, verbose=verbose, progress=progress)
 
 
 def estimate_cost(checkpoint: PathLike, *, tech: str = "65nm", **budget) -> dict:

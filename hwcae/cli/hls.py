@@ -21,6 +21,7 @@ def add_parser(sub):
     p.add_argument("--out", default="hls/build", help="build folder")
     p.add_argument("--synth", action="store_true", help="run synthesis if vitis_hls / catapult is on PATH")
     p.add_argument("--json", help="write the summary rows here")
+    p.add_argument("--verbose", action="store_true", help="show what hls4ml, Brevitas and qonnx print (else <out>/build.log)")
     add_align_arg(p)
     return p
 
@@ -38,12 +39,18 @@ def run(args) -> int:
         raise HwcaeError("--checkpoint needs exactly one --design")
     data, _ = load_spikes_arg(args, args.data)
     spikes = data.spikes[: args.spikes]
+    from tqdm import tqdm
+
     rows = []
     for d in designs:
-        ckpt = args.checkpoint or f"models/qat-{d}.pt"
-        if not Path(ckpt).is_file():
-            raise HwcaeError(f"no QAT checkpoint for design {d}: {ckpt} (make qat writes it)")
-        report = verify_design(ckpt, spikes, backends=tuple(args.backend or BACKENDS), out=args.out, synth=args.synth)
+        if not Path(args.checkpoint or f"models/qat-{d}.pt").is_file():
+            raise HwcaeError(f"no QAT checkpoint for design {d}: {args.checkpoint or f'models/qat-{d}.pt'} (make qat writes it)")
+    bar = tqdm(designs, desc="hls", unit="design")
+    for d in bar:
+        bar.set_postfix_str(d)
+        report = verify_design(args.checkpoint or f"models/qat-{d}.pt", spikes, backends=tuple(args.backend or BACKENDS),
+                               out=args.out, synth=args.synth, verbose=args.verbose,
+                               progress=lambda m: bar.set_postfix_str(m[:70]) if not args.verbose else print(m))
         rows += summary_rows(report)
     df = pd.DataFrame(rows)
     view = df[["design", "backend", "csim_compiled", "spikes", "index_exact", "latent_exact", "project"]].copy()

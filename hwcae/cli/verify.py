@@ -26,6 +26,7 @@ def add_parser(sub):
     p.add_argument("--rtl", action="store_true", help="also simulate the generated Verilog (Verilator; hls/rtl.yaml "
                    "lanes) into <build>/<design>/rtl/")
     p.add_argument("--json", help="write every number here")
+    p.add_argument("--verbose", action="store_true", help="show what hls4ml, Brevitas and qonnx print (else build.log)")
     add_align_arg(p)
     return p
 
@@ -42,7 +43,7 @@ def run(args) -> int:
         raise HwcaeError(f"--project must end in one of {', '.join(BACKENDS)}, got {folder}")
     result = verify_design(args.checkpoint, data.spikes[: args.spikes], backends=(folder.name,) if folder else (),
                            root=folder.parent if folder else None, qonnx_spikes=None if args.qonnx else 0,
-                           rtl=args.rtl, progress=lambda *_: None)
+                           rtl=args.rtl, verbose=args.verbose, progress=lambda *_: None)
     result["data"] = desc["source"]
     print(f"{result['design']}: {result['spikes']} spikes ({result['edge_inputs']} range-edge) from {desc['source']}")
     pairs = {**{k: result[k] for k in PAIRS if k in result},

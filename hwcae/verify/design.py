@@ -8,7 +8,9 @@ The report is written to ``<root>/verify.json``.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from hwcae.export.backends import BACKENDS
 from hwcae.export.pipeline import BUILD_DIR, build_design, run_synthesis
+from hwcae.export.quiet import library_output
 from hwcae.fileio import write_text_atomic
 from hwcae.fixedpoint.reference import ReferenceEncoder
 from hwcae.verify.checks import brevitas_codes, compare, csim_codes, edge_inputs, encoder_inputs, qonnx_codes
@@ -27,10 +30,23 @@ def exact(pair: dict) -> bool:
 
 def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple(BACKENDS), root: Path | None = None,
                   out_root: Path = BUILD_DIR, qonnx_spikes: int | None = 512, synth: bool = False,
-                  rtl: bool = False, progress=print) -> dict:
+                  rtl: bool = False, verbose: bool = False, progress=print) -> dict:
     """Build the design's projects (:func:`hwcae.export.pipeline.build_design`) and compare every
     implementation on ``spikes_uv`` (after the design's gain stage) plus the range-edge inputs.
-    ``qonnx_spikes``: how many of them qonnx's (slow) executor runs; 0 skips it, None runs all."""
+    ``qonnx_spikes``: how many of them qonnx's (slow) executor runs; 0 skips it, None runs all.
+    What the libraries print goes to ``<out_root>/build.log`` unless ``verbose``."""
+    terminal = sys.stdout
+
+    def say(msg: str) -> None:  # progress reaches the terminal while library output goes to the log
+        with contextlib.redirect_stdout(terminal):
+            progress(msg)
+
+    log = (Path(root).parent if root is not None else Path(out_root)) / "build.log"
+    with library_output(log, verbose):
+        return _verify(qat_path, spikes_uv, backends, root, out_root, qonnx_spikes, synth, rtl, say)
+
+
+def _verify(qat_path, spikes_uv, backends, root, out_root, qonnx_spikes, synth, rtl, progress) -> dict:
     b = build_design(qat_path, backends=backends, root=root, out_root=out_root, progress=progress)
     name = b.design.name
     inputs = np.concatenate([encoder_inputs(b.model, spikes_uv), edge_inputs(b.design.input.range_uv)])
