@@ -29,11 +29,19 @@ def add_parser(sub):
     p.add_argument("--force", action="store_true", help="overwrite OUT")
     add_recording_args(p)
     add_align_arg(p)
-    d = sub.add_parser("decompress", help=".hwc container -> spike times, channels and reconstructed spikes (.npz)",
+    d = sub.add_parser("decompress", help=".hwc container -> spike times, channels and reconstructed spikes (.npz or .nwb)",
                        description=__doc__)
     d.add_argument("hwc")
     d.add_argument("--checkpoint", required=True)
-    d.add_argument("--out", required=True, help="spike set .npz to write (spikes, indices, times, channels)")
+    d.add_argument("--out", required=True, help="file to write: spike set .npz (spikes, indices, times, channels), or "
+                                                "NWB (one SpikeEventSeries per best channel; model hash and compression ratio in notes)")
+    d.add_argument("--format", choices=("auto", "npz", "nwb"), default="auto", help="auto: nwb when OUT ends in .nwb")
+    d.add_argument("--fs", type=float, help="NWB: the recording's sampling rate in Hz (spike times become seconds)")
+    d.add_argument("--geometry", help="NWB: the probe geometry compress used (as for compress), so each spike's 4 "
+                                      "electrodes are named right; without it, a line at 20 um as compress assumes")
+    d.add_argument("--channels", type=int, help="NWB without --geometry: the recording's channel count")
+    d.add_argument("--subject", nargs="+", metavar="KEY=VALUE", help="NWB: the subject (not in the .hwc; nwbinspector "
+                   "and DANDI need it), e.g. subject_id=m1 species='Mus musculus' sex=M age=P90D")
     d.add_argument("--force", action="store_true")
     d.set_defaults(_run=run_decompress)
     return p
@@ -86,18 +94,46 @@ def _spike_set(args, codec) -> int:
 def run_decompress(args) -> int:
     import numpy as np
 
-    from hwcae.api import decompress
+    from hwcae.api import decompress, load_model
     from hwcae.errors import HwcaeError
     from hwcae.fileio import atomic_path
 
     if Path(args.out).exists() and not args.force:
         raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
-    rec, d = decompress(args.checkpoint, args.hwc)
-    with atomic_path(args.out) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, spikes=rec, indices=d.indices, times=d.times, channels=d.channels)
+    nwb = args.format == "nwb" or (args.format == "auto" and str(args.out).endswith(".nwb"))
+    if nwb and not args.fs:
+        raise HwcaeError("an NWB file stores spike times in seconds: give the recording's sampling rate (--fs)")
+    codec = load_model(args.checkpoint)
+    rec, d = decompress(codec, args.hwc)
+    if nwb:
+        _write_nwb(args, rec, d, codec.hash)
+    else:
+        with atomic_path(args.out) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, spikes=rec, indices=d.indices, times=d.times, channels=d.channels)
     msg = f"wrote {args.out}: {len(rec)} spikes from {d.chunks_ok} chunks"
     if d.chunks_bad or d.spikes_lost:
         msg += f"; {d.chunks_bad} damaged chunk(s) skipped, {d.spikes_lost} spikes lost"
     print(msg)
     return 0 if not d.chunks_bad else 1
+
+
+def _write_nwb(args, rec, d, model_hash: str) -> None:
+    """The decoded spikes as NWB (:mod:`hwcae.stream.nwb_out`), with the model hash and compression ratio."""
+    from datetime import datetime, timezone
+
+    from hwcae.codec.bitstream import cr_bytes
+    from hwcae.errors import HwcaeError
+    from hwcae.spikes.readers import read_geometry
+    from hwcae.stream.nwb_out import write_decoded_nwb
+
+    hwc = Path(args.hwc)
+    pos = read_geometry(args.geometry, args.channels) if args.geometry else None
+    bad = [kv for kv in args.subject or () if "=" not in kv]
+    if bad:
+        raise HwcaeError(f"--subject takes KEY=VALUE pairs, not {bad[0]!r}")
+    write_decoded_nwb(args.out, rec, d.times, d.channels, fs_hz=args.fs, model_hash=model_hash,
+                      compression_ratio=cr_bytes(len(d.times), hwc.stat().st_size), positions_um=pos,
+                      n_channels=args.channels, source=hwc.name,
+                      start_time=datetime.fromtimestamp(hwc.stat().st_mtime, timezone.utc),
+                      subject=dict(kv.split("=", 1) for kv in args.subject or ()))

@@ -9,7 +9,9 @@
 """
 from __future__ import annotations
 
+import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,13 +80,19 @@ def guess_format(path: str | os.PathLike) -> str:
     return "nwb" if p.suffix == ".nwb" else "binary"
 
 
+#: Where each format keeps the gains that scale its samples to uV (named when one is zero or missing).
+GAIN_KEYS = {"binary": "--gain-uv", "si": "the saved gain_to_uV", "openephys": "bit_volts of each channel",
+             "spikeglx": "the imroTbl AP gain, imAiRangeMax, imMaxInt", "nwb": "conversion x channel_conversion"}
+
+
 def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = None,
                    channels: int | None = None, dtype: str = "int16", gain_uv: float = 1.0,
                    geometry: str | os.PathLike | None = None):
     """A SpikeInterface recording for ``path`` in format ``fmt`` (see :data:`FORMATS`).
 
     ``geometry`` (see :func:`read_geometry`) sets the contact positions, which pick each spike's 4
-    nearest channels; a raw binary file has none, and without it channels are taken as a line.
+    nearest channels; a raw binary file has none, and without it channels are taken as a line. Files
+    SpikeInterface / neo would misread or crash on (short data, zero gains, missing keys) end in one line.
     """
     import spikeinterface.extractors as se
     import spikeinterface.core as sc
@@ -96,16 +104,13 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
         if fmt == "binary":
             if not fs_hz or not channels:
                 raise HwcaeError("a raw binary recording needs --fs and --channels")
-            frame_bytes = channels * np.dtype(dtype).itemsize
-            if path.stat().st_size % frame_bytes:
-                raise HwcaeError(f"{path}: {path.stat().st_size:,} bytes is not a whole number of {channels}-channel "
-                                 f"{dtype} frames (truncated file, or wrong --channels / --dtype?)")
+            _check_data(path, fmt, channels * np.dtype(dtype).itemsize, f"{channels}-channel {dtype} frames (truncated? wrong --channels / --dtype?)")
             rec = sc.read_binary(path, sampling_frequency=fs_hz, num_channels=channels, dtype=dtype,
                                  gain_to_uV=gain_uv, offset_to_uV=0.0)
-        elif fmt == "spikeglx":
-            rec = se.read_spikeglx(path, stream_id=None)
-        elif fmt == "openephys":
-            rec = se.read_openephys(path)
+        elif fmt in ("spikeglx", "openephys"):
+            _check_data(path, fmt)
+            read = se.read_spikeglx if fmt == "spikeglx" else se.read_openephys
+            rec = read(path, stream_id=_neural_stream(fmt, path))
         elif fmt == "nwb":
             rec = se.read_nwb_recording(path)
         elif fmt == "si":
@@ -114,16 +119,61 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
             raise HwcaeError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     except HwcaeError:
         raise
-    except Exception as exc:
-        raise HwcaeError(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0][:160]}") from None
+    except ImportError as exc:
+        raise HwcaeError(f"reading {fmt} needs the Python package {exc.name} (pip install {exc.name})") from None
+    except (KeyError, ZeroDivisionError) as exc:  # h5py's KeyError is a sentence ending in the key, quoted
+        what = "no '%s' entry" % ([str(exc)] + str(exc).split("'"))[-2] if isinstance(exc, KeyError) else f"a gain of zero in {GAIN_KEYS[fmt]}"
+        raise HwcaeError(f"{_meta_file(path, fmt)}: {what} (not a complete {fmt} recording)") from None
+    except Exception as exc:  # SpikeInterface reads an NWB file without an ElectricalSeries as "Multiple ... options are: []"
+        msg = "it has no ElectricalSeries" if "options are: []" in str(exc) else str(exc).splitlines()[0][:160]
+        raise HwcaeError(f"cannot read {path} as {fmt}: {msg}") from None
+    g = np.asarray(rec.get_channel_gains() if rec.has_scaleable_traces() else [1.0], np.float64)
+    if bad := int(np.sum(~np.isfinite(g) | (g == 0))):
+        raise HwcaeError(f"{_meta_file(path, fmt)}: a gain of zero or NaN ({GAIN_KEYS[fmt]}) on {bad} of {len(g)} channels")
     if geometry is not None:
         rec.set_dummy_probe_from_locations(read_geometry(geometry, rec.get_num_channels()))
     return rec
 
 
-def read_geometry(path: str | os.PathLike, n_channels: int) -> np.ndarray:
-    """Contact positions (um, one row per channel) from a probeinterface ``.json`` or a text file of
-    ``x y`` rows (comma or space separated)."""
+def _check_data(path: Path, fmt: str, frame: int = 0, what: str = "frames (truncated file?)") -> None:
+    """Raw binary, SpikeGLX .bin, Open Ephys continuous.dat: whole frames, as many as the metadata says."""
+    files = [(path, frame, 0)] if fmt == "binary" else []
+    for meta in sorted(path.rglob("*.meta")) if fmt == "spikeglx" else ():
+        kv = dict(ln.split("=", 1) for ln in meta.read_text(errors="replace").splitlines() if "=" in ln)
+        if meta.with_suffix(".bin").is_file():  # neo skips a .meta without its .bin
+            kv[{"nidq": "niSampRate", "obx": "obSampRate"}.get(kv.get("typeThis", ""), "imSampRate")]  # KeyError: missing
+            files.append((meta.with_suffix(".bin"), 2 * int(kv["nSavedChans"]), int(kv.get("fileSizeBytes", 0))))
+    for oebin in sorted(path.rglob("structure.oebin")) if fmt == "openephys" else ():
+        for s in json.loads(oebin.read_text()).get("continuous", []):
+            d, fr = oebin.parent / "continuous" / s["folder_name"].rstrip("/"), 2 * len(s["channels"])
+            n = [len(np.load(d / f, mmap_mode="r")) for f in ("sample_numbers.npy", "timestamps.npy") if (d / f).is_file()]
+            files.append((d / "continuous.dat", fr, n[0] * fr if n else 0))
+    for data, fr, expect in files:  # a missing file: neo's FileNotFoundError names it
+        if (size := data.stat().st_size) % fr or size < expect:
+            raise HwcaeError(f"{data}: {size:,} bytes is not " + (f"the {expect:,} its metadata says (truncated file?)"
+                                                                   if size < expect else f"a whole number of {what}"))
+
+
+def _neural_stream(fmt: str, path: Path) -> str | None:
+    """The one neural stream of a SpikeGLX / Open Ephys binary folder (not sync, LF, ADC or NI-DAQ)."""
+    from spikeinterface.extractors import get_neo_streams
+    if fmt == "openephys" and not any(path.rglob("structure.oebin")):
+        return None  # the legacy format (.continuous files): one stream
+    names, ids = get_neo_streams("spikeglx" if fmt == "spikeglx" else "openephysbinary", path)
+    keep = [i for n, i in zip(names, ids) if not any(t in n for t in ("SYNC", "ADC", ".lf", "nidq", "obx"))]
+    if len(keep) != 1:
+        raise HwcaeError(f"{path}: {len(keep)} neural streams among {', '.join(names)}; hwcae reads one probe")
+    return keep[0]
+
+
+def _meta_file(path: Path, fmt: str) -> Path:  # the file holding a recording's metadata (named in errors)
+    pattern = {"spikeglx": "*.ap.meta", "openephys": "structure.oebin"}.get(fmt)
+    return next(iter(sorted(path.rglob(pattern))), path) if pattern and path.is_dir() else path
+
+
+def read_geometry(path: str | os.PathLike, n_channels: int | None) -> np.ndarray:
+    """Contact positions (um, one row per channel; ``n_channels`` of them unless None) from a
+    probeinterface ``.json`` or a text file of ``x y`` rows (comma or space separated)."""
     path = Path(path)
     if not path.is_file():
         raise HwcaeError(f"geometry file not found: {path}")
@@ -143,8 +193,8 @@ def read_geometry(path: str | os.PathLike, n_channels: int) -> np.ndarray:
         raise
     except Exception as exc:
         raise HwcaeError(f"cannot read probe geometry {path}: {str(exc).splitlines()[0][:120]}") from None
-    if pos.shape != (n_channels, 2) or not np.all(np.isfinite(pos)):
-        raise HwcaeError(f"{path}: expected {n_channels} rows of finite 'x y' positions, got shape {pos.shape}")
+    if pos.shape != (n_channels or len(pos), 2) or not np.all(np.isfinite(pos)):
+        raise HwcaeError(f"{path}: expected {n_channels or 'some'} rows of finite 'x y' positions, got shape {pos.shape}")
     return pos
 
 
@@ -154,8 +204,6 @@ def recording_positions(rec) -> np.ndarray:
     try:
         return np.asarray(rec.get_channel_locations(), np.float64)
     except Exception:
-        import sys
-
         print("hwcae: warning: the recording has no probe geometry; channels are taken as a line at 20 um "
               "(give --geometry for the real layout)", file=sys.stderr)
         n = rec.get_num_channels()
@@ -236,10 +284,8 @@ def plan_chunks(rec, *, threshold: float = 5.0, bandpass: tuple[float, float] | 
 
 def extract_from_recording(rec, *, threshold: float = 5.0, bandpass: tuple[float, float] | None = (300.0, 6000.0),
                            chunk_s: float = 10.0, noise_window_s: float = 10.0, progress: bool = False) -> tuple[SpikeSet, np.ndarray, np.ndarray]:
-    """Detect, align and cut spikes of a whole recording in chunks (with overlap, see :class:`ChunkPlan`).
-
-    Returns (spike set, peak frames, best channels).
-    """
+    """Detect, align and cut spikes of a whole recording in chunks (with overlap, see :class:`ChunkPlan`):
+    (spike set, peak frames, best channels)."""
     plan = plan_chunks(rec, threshold=threshold, bandpass=bandpass, chunk_s=chunk_s, noise_window_s=noise_window_s)
     return extract_chunks(plan, progress=progress)
 
@@ -250,11 +296,5 @@ def extract_chunks(plan: ChunkPlan, *, progress: bool = False) -> tuple[SpikeSet
     if progress:
         from tqdm import tqdm
         starts = tqdm(starts, desc="detect", unit="chunk")
-    chunks, frames_all, chans_all = [], [], []
-    for s in starts:
-        snip, f, c = plan.spikes(s)
-        chunks.append(snip)
-        frames_all.append(f)
-        chans_all.append(c)
-    spikes = np.concatenate(chunks) if chunks else np.zeros((0, 4, 64), np.float32)
-    return SpikeSet(spikes, fs=plan.fs_hz), np.concatenate(frames_all), np.concatenate(chans_all)
+    chunks, frames, chans = zip(*[plan.spikes(s) for s in starts])
+    return SpikeSet(np.concatenate(chunks), fs=plan.fs_hz), np.concatenate(frames), np.concatenate(chans)
