@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 
-from hwcae.cli import EXIT_ERROR, main
+from hwcae.cli import main
 from hwcae.errors import HwcaeError
 from hwcae.spikes.readers import guess_format, open_recording, recording_positions
 from hwcae.spikes.scene import draw_settings, scene
@@ -27,6 +27,7 @@ from tests.spikes.formats import (NP1_ELECTRODES, on_neuropixels, score, write_b
                                   write_spikeglx)
 
 SEED = 5000
+EXIT_ERROR = 2  # hwcae.cli.main: a user-facing error (one line on stderr)
 FORMATS = ("binary", "spikeglx", "openephys", "nwb")
 
 
