@@ -73,7 +73,7 @@ def build_rtl(checkpoint: PathLike, spikes_uv: np.ndarray | None = None, *, out:
     ``out/<design>/rtl/``. Returns the report (also ``verify.json`` there)."""
     from hwcae.rtl.flow import load_rtl_config, run_rtl
     from hwcae.spikes.sources import load_data
-    from hwcae.verify.checks import edge_inputs, encoder_inputs
+    from hwcae.verify.checks import edge_inputs
 
     cfg = load_rtl_config()
     cfg = cfg.model_copy(update={"lanes": lanes}) if lanes else cfg
@@ -87,5 +87,5 @@ def build_rtl(checkpoint: PathLike, spikes_uv: np.ndarray | None = None, *, out:
         model, name = extract(qat.encoder), design.name
     spikes = load_data("synth")[0].spikes[:cfg.spikes] if spikes_uv is None else np.asarray(spikes_uv)
     edge = edge_inputs(model.adc[1])
-    inputs = np.concatenate([encoder_inputs(model, spikes), edge])
+    inputs = np.concatenate([spikes, edge])  # as detected: the RTL runs the gain stage itself
     return run_rtl(model, name, inputs, Path(out) / name / "rtl", cfg, edge=len(edge), synth=synth, progress=progress)

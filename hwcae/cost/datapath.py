@@ -6,10 +6,11 @@ requantiser, a one-cycle argmax tree for the codeword search and a controller. P
 design's widths (input word DW, weight WW, accumulator AW, requantiser EW, shift SW, index XB):
 
     mac_lanes     lanes x (multiplier DW x WW + accumulator adder AW + AW flip-flops + AW 3:1 muxes)
-    requantiser   two barrel shifters (EW x SW muxes each) + rounding adder + 2 comparators (EW bits)
+    requantiser   two barrel shifters (EW x SW muxes each) + rounding adder + 2 comparators (EW bits);
+                  the same again at the input word's width for the gain stage, if the design has one
     search_argmax (lanes - 1) x (AW comparator + (AW + XB) 2:1 muxes)
     control       its registers (state, counters, pointers, pipeline; counted from the widths) x
-                  (1 flip-flop + 1 adder bit of next-state logic)
+                  (1 flip-flop + 1 adder bit of next-state logic), + the gain code's comparators
 
 Muxes and comparators count as adder bits (``ge_per_adder_bit``) scaled by their NAND2 size
 (2:1 mux 2.33 / full adder 7 in the NanGate library: ``MUX_PER_ADDER_BIT``).
@@ -30,7 +31,7 @@ def control_flip_flops(w: dict) -> int:
     (9), pc, six loop counters and q, four RAM pointers, the two ROM pointers, four pipeline bits,
     the element-wise operand, and the search's best score and index."""
     return (4 + 9 + w["PCW"] + 7 * w["CW"] + 1 + 4 * w["RA"] + w["WA"] + w["BA"] + 4 + w["DW"] + w["AW"]
-            + w["XB"])
+            + w["XB"] + w.get("GAIN", 0) * w.get("GB", 0))
 
 
 def estimate_blocks(w: dict, tech: Tech) -> dict[str, float]:
@@ -38,11 +39,14 @@ def estimate_blocks(w: dict, tech: Tech) -> dict[str, float]:
     add, ff, mult = tech.ge_per_adder_bit, tech.ge_per_flipflop, tech.ge_per_mult_bit2
     mux = add * MUX_PER_ADDER_BIT
     lanes, aw, ew, sw = w["LANES"], w["AW"], w["EW"], w["SW"]
+    gain = w.get("GAIN", 0)
+    ew_gain = w["DW"] + 3 + w.get("S0", 0)  # the gain stage's shifter on the input words
     return {
         "mac_lanes": lanes * (mult * w["DW"] * w["WW"] + add * aw + ff * aw + 2 * mux * aw),
-        "requantiser": 2 * ew * sw * mux + 3 * add * ew,
+        "requantiser": 2 * ew * sw * mux + 3 * add * ew + gain * (2 * ew_gain * sw * mux + 3 * add * ew_gain),
         "search_argmax": (lanes - 1) * (add * aw + mux * (aw + w["XB"])),
-        "control": control_flip_flops(w) * (ff + add),
+        # + the gain code: one comparator of the trough word per threshold
+        "control": control_flip_flops(w) * (ff + add) + gain * (2 ** w.get("GB", 1) - 1) * (w["DW"] + 1) * add,
     }
 
 

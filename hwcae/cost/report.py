@@ -21,13 +21,6 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     layers = layers_from_fixed_point(fixed)
     tech = load_tech(tech_name)
     engine = rtl_engine(fixed, design.name, tech, budget.lanes) if budget.lanes else None
-    if engine and fixed.gain is not None:  # the gain stage is not in the RTL: its estimate is added
-        from hwcae.cost.estimate import gain_cost
-
-        g = gain_cost(layers[0], tech)["gates_ge"]
-        engine["gates_ge"] += g
-        engine["blocks"].insert(-1 if engine["blocks"][-1]["block"] == "total" else len(engine["blocks"]),
-                                {"block": "gain stage (estimated, not in the RTL)", "estimated_ge": round(g)})
     result = estimate(layers, tech, budget, arch.bits_per_spike_fixed, engine=engine)
     if engine:
         result["rtl"] = engine

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwcae import N_CHANNELS, N_SAMPLES
+from hwcae import N_CHANNELS, N_SAMPLES, PEAK_SAMPLE
 from hwcae.errors import HwcaeError
 from hwcae.fixedpoint.graph import Add, Conv, FixedPointModel, MaxPool, Quant, Reshape, Word
 
@@ -51,6 +51,7 @@ class Instr:
     rshift: int = 0
     lshift: int = 0
     relu: bool = False
+    gain: bool = False  # reads the input spike through the gain stage
     lo: int = 0
     hi: int = 0
     label: str = ""
@@ -75,15 +76,18 @@ class Program:
     latent_dim: int
     codebook_size: int
     tensors: dict = field(default_factory=dict)  # stored tensor -> (base, words)
+    gain: dict | None = None  # the gain stage: trough word, code thresholds, shift of code 0, bits
+    input_lo: int = 0
+    input_hi: int = 0
 
     def cycles_per_spike(self) -> int:
         """Clock cycles per spike of the engine (hwcae/rtl/templates/core.v's state machine), input
-        and output included: 256 load cycles, then per instruction one fetch cycle and
+        and output included: 256 load cycles (+ 3 with a gain stage), then per instruction one fetch cycle and
         conv   positions x groups x (bias + cin x taps + flush + lanes drain)
         search positions x (groups x (bias + cin + flush + argmax) + emit)
         ewise  elements x 3 (read, read, write).
         The RTL simulation measures the same number (tests/rtl)."""
-        n = N_SAMPLES * N_CHANNELS
+        n = N_SAMPLES * N_CHANNELS + (3 if self.gain else 0)  # gain: read the trough, code; emit the code
         for i in self.instrs:
             if i.op == "conv":
                 n += 1 + i.positions * i.groups * (2 + i.cin * i.taps + self.lanes)
@@ -248,6 +252,9 @@ def lower(model: FixedPointModel, lanes: int = 16) -> Program:
     low.lower()
     place, depth = _allocate(low.instrs, N_SAMPLES * N_CHANNELS)
     for ins in low.instrs:
+        ins.gain = model.gain is not None and ins.src == "input"
+        if ins.gain and ins.op != "conv":
+            raise HwcaeError("RTL: the gain stage must feed a convolution or dense layer")
         ins.src, ins.src_b = place[ins.src][0], place[ins.src_b][0] if ins.mode == "add" else 0
         ins.dst = place[ins.dst][0] if ins.op != "search" else 0
     data_bits = max([_word_bits(model.input)] + [_word_bits(w) for w in model.words().values()])
@@ -259,4 +266,19 @@ def lower(model: FixedPointModel, lanes: int = 16) -> Program:
                    acc_bits=acc_bits, search_shift=low.search_shift, instrs=low.instrs, weight_rom=wrom,
                    bias_rom=brom, ram_words=depth, input_base=place["input"][0],
                    latent_positions=model.latent_positions, latent_dim=model.search.dim,
-                   codebook_size=model.search.size, tensors=place)
+                   codebook_size=model.search.size, tensors=place, gain=_gain(model, place["input"][0]),
+                   input_lo=model.input.lo, input_hi=model.input.hi)
+
+
+def _gain(model: FixedPointModel, input_base: int) -> dict | None:
+    """The gain stage in ADC codes (hwcae.fixedpoint.gain): code = #{k >= 1: trough >= min x 2^k}
+    (clipped to the code's range), shift of the input words = log2(target / min) - code."""
+    g = model.gain
+    if g is None:
+        return None
+    s0 = np.log2(g.target_uv / g.min_uv)
+    if s0 != int(s0) or s0 < 0:
+        raise HwcaeError(f"RTL: gain target / min must be a power of two >= 1, got {g.target_uv / g.min_uv:g}")
+    step_uv = model.input_scale_uv * 2.0**model.input.exp
+    thresholds = [int(np.ceil(g.min_uv * 2.0**k / step_uv)) for k in range(1, 2**g.bits)]
+    return {"index": input_base + PEAK_SAMPLE * N_CHANNELS, "thresholds": thresholds, "shift0": int(s0), "bits": g.bits}

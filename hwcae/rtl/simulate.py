@@ -50,8 +50,9 @@ def build(prog: Program, rtl_dir: str | Path, *, core: str | Path | None = None,
 
 
 def run(exe: Path, prog: Program, adc_codes: np.ndarray, rtl_dir: str | Path) -> dict:
-    """Simulate ``adc_codes`` (N, 4, 64) signed integers; returns latent (N, D, L), indices (N, L)
-    and cycles (N,) per spike. The ROM images are read from ``rtl_dir``."""
+    """Simulate ``adc_codes`` (N, 4, 64) signed integers (the ADC words, before any gain stage);
+    returns latent (N, D, L), indices (N, L), the gain codes (N,) or None, and cycles (N,) per spike.
+    The ROM images are read from ``rtl_dir``."""
     rtl = Path(rtl_dir).resolve()
     codes = np.asarray(adc_codes, np.int64)
     if codes.ndim != 3 or codes.shape[1:] != (4, 64):
@@ -67,4 +68,6 @@ def run(exe: Path, prog: Program, adc_codes: np.ndarray, rtl_dir: str | Path) ->
     dst.unlink()
     p, d = prog.latent_positions, prog.latent_dim
     latent = rows[:, 1:1 + p * d].reshape(-1, p, d).transpose(0, 2, 1)
-    return {"latent": latent, "indices": rows[:, 1 + p * d:], "cycles": rows[:, 0]}
+    symbols = rows[:, 1 + p * d:]
+    return {"latent": latent, "indices": symbols[:, :p], "gain": symbols[:, p] if prog.gain else None,
+            "cycles": rows[:, 0]}

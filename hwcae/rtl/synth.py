@@ -95,15 +95,21 @@ def synthesize(rtl_dir: str | Path) -> dict:
 
 
 def _instance_counts(modules: dict) -> dict[str, int]:
-    """How many times each module is instantiated in the hierarchy under the top (top: 1)."""
-    by_base = {_base(m): m for m in modules}
-    counts = {by_base["hwcae_encoder_core"]: 1}
+    """How many times each module is instantiated in the hierarchy under the top (top: 1). Modules
+    with parameters are told apart by their full Yosys names ($paramod$<hash>\\name)."""
+    def full(name: str) -> str | None:
+        for cand in (name, chr(92) + name):
+            if cand in modules:
+                return cand
+        return None
+
+    counts = {full("hwcae_encoder_core"): 1}
     order = list(counts)
     while order:
         m = order.pop()
         for child, n in modules[m].get("num_cells_by_type", {}).items():
-            full = by_base.get(_base(child))
-            if full is not None and not child.startswith("$_"):
-                counts[full] = counts.get(full, 0) + n * counts[m]
-                order.append(full)
+            f = None if child.startswith("$_") else full(child)
+            if f is not None:
+                counts[f] = counts.get(f, 0) + n * counts[m]
+                order.append(f)
     return counts

@@ -51,7 +51,7 @@ TOP = """
 module hwcae_encoder #(parameter WEIGHTS = "weights.hex", parameter BIASES = "biases.hex") (
     input wire clk, input wire rst,
     input wire in_valid, output wire in_ready, input wire [@IW@-1:0] in_data,
-    output wire out_valid, input wire out_ready, output wire [@XB@-1:0] out_index,
+    output wire out_valid, input wire out_ready, output wire [@OB@-1:0] out_index,
     output wire lat_valid, output wire [@DW@-1:0] lat_data);
   wire ram_we;
   wire [@RA@-1:0] ram_waddr, ram_raddr;
@@ -83,7 +83,8 @@ def widths(prog: Program) -> dict[str, int]:
     counts = [prog.lanes + 1]
     for ins in prog.instrs:
         counts += [ins.positions + 1, ins.cin + 1, ins.taps + 1, ins.groups + 1, ins.groups * prog.lanes + 1]
-    shift = max(max(i.rshift, i.lshift) for i in prog.instrs)
+    shift = max([max(i.rshift, i.lshift) for i in prog.instrs]
+                + ([prog.gain["shift0"], 2 ** prog.gain["bits"]] if prog.gain else []))
     lshift = max(i.lshift for i in prog.instrs)
     return {"LANES": prog.lanes, "IW": prog.input_bits, "DW": prog.data_bits, "WW": prog.weight_bits,
             "AW": prog.acc_bits, "EW": prog.acc_bits + lshift + 1, "RA": _bits(prog.ram_words),
@@ -91,7 +92,50 @@ def widths(prog: Program) -> dict[str, int]:
             "SW": _bits(shift + 2), "XB": _bits(prog.codebook_size), "PCW": _bits(len(prog.instrs)),
             "NI": len(prog.instrs), "PSH": prog.search_shift, "INPUT_BASE": prog.input_base,
             "WDEPTH": len(prog.weight_rom), "BDEPTH": len(prog.bias_rom), "RDEPTH": prog.ram_words,
-            "POSITIONS": prog.latent_positions}
+            "POSITIONS": prog.latent_positions, **_gain_widths(prog)}
+
+
+def _gain_widths(prog: Program) -> dict:
+    g = prog.gain
+    gb = g["bits"] if g else 1
+    xb = _bits(prog.codebook_size)
+    return {"GAIN": int(g is not None), "GB": gb, "OB": max(xb, gb), "S0": g["shift0"] if g else 0,
+            "GIDX": g["index"] if g else 0,
+            "IN_LO": _hex(prog.input_lo, prog.data_bits + 1), "IN_HI": _hex(prog.input_hi, prog.data_bits + 1)}
+
+
+def _zext(name: str, bits: int, width: int) -> str:
+    return name if bits == width else f"{{{width - bits}'d0, {name}}}"
+
+
+def gain_logic(prog: Program, w: dict) -> dict[str, str]:
+    """The gain code from the trough word (a comparison per threshold, summed) and the zero-extended
+    output symbols."""
+    g, gb = prog.gain, w["GB"]
+    if g is None:
+        block = ("  wire signed [DW-1:0] x = x_ram;   // no gain stage\n  wire [GB-1:0] gain_code_next = 1'b0;\n"
+                 "  wire unused_f_gain = f_gain;")
+    else:
+        reach = [t for t in g["thresholds"] if t < 2 ** w["DW"]]  # beyond: no trough word reaches it
+        lits = [_hex(t, w["DW"] + 1).replace("'h", "'sh") for t in reach]  # signed: a positive word is no trough
+        terms = [f"{{{gb - 1}'d0, (trough >= {t})}}" if gb > 1 else f"(trough >= {t})" for t in lits] or [f"{gb}'d0"]
+        block = _fill(GAIN_BLOCK, {k: w[k] for k in ("S0", "IN_LO", "IN_HI")}).replace("@G_EXT@", _zext("gcode", gb, w["SW"])).replace(
+            "@SUM@", "\n      + ".join(terms))
+    return {"GAIN_BLOCK": block, "OUT_GAIN": _zext("gcode", gb, w["OB"]), "OUT_INDEX": _zext("bidx", w["XB"], w["OB"])}
+
+
+GAIN_BLOCK = """  // the gain stage on the fly: input words x 2^(S0 - gcode), round half even, saturate to the input word;
+  // gcode = how many of the thresholds (min trough x 2^k, in ADC codes) the trough word reaches
+  localparam [SW-1:0] S0 = @S0@;  // log2(target / min trough): the shift of gain code 0
+  localparam signed [DW:0] IN_LO = @IN_LO@, IN_HI = @IN_HI@;  // the encoder's input word
+  wire [SW-1:0] g_ext = @G_EXT@;
+  wire [DW-1:0] x_gain;
+  hwcae_requant #(.AW(DW+2), .EW(DW+3+S0), .DW(DW), .SW(SW)) gain_shift (.v({{2{x_ram[DW-1]}}, x_ram}),
+    .relu(1'b0), .rsh(g_ext > S0 ? g_ext - S0 : {SW{1'b0}}), .lsh(S0 > g_ext ? S0 - g_ext : {SW{1'b0}}),
+    .lo(IN_LO), .hi(IN_HI), .q(x_gain));
+  wire signed [DW-1:0] x = f_gain ? $signed(x_gain) : x_ram;
+  wire signed [DW:0] trough = -{ram_rdata[DW-1], ram_rdata};
+  wire [GB-1:0] gain_code_next = @SUM@;"""
 
 
 def _hex(value: int, bits: int) -> str:
@@ -109,6 +153,7 @@ def program_table(prog: Program, w: dict) -> str:
              "f_groups": _hex(ins.groups, w["CW"]), "f_cout": _hex(ins.cout, w["CW"]),
              "f_wbase": _hex(ins.wbase, w["WA"]), "f_bbase": _hex(ins.bbase, w["BA"]),
              "f_rsh": _hex(ins.rshift, w["SW"]), "f_lsh": _hex(ins.lshift, w["SW"]), "f_relu": _hex(int(ins.relu), 1),
+             "f_gain": _hex(int(ins.gain), 1),
              "f_lo": _hex(ins.lo, w["DW"] + 1), "f_hi": _hex(ins.hi, w["DW"] + 1)}
         body = " ".join(f"{k} = {v};" for k, v in f.items())
         lines.append(f"      {i}: begin  // {ins.label}\n        {body}\n      end")
@@ -148,7 +193,7 @@ def _fill(text: str, values: dict) -> str:
 
 def core_verilog(prog: Program, design: str) -> str:
     w = widths(prog)
-    return _fill(TEMPLATE.read_text(), {**w, "DESIGN": design, "PROGRAM": program_table(prog, w),
+    return _fill(TEMPLATE.read_text(), {**w, **gain_logic(prog, w), "DESIGN": design, "PROGRAM": program_table(prog, w),
                                          "ARGMAX_TREE": argmax_tree(prog.lanes, w["CW"])})
 
 

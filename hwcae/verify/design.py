@@ -66,8 +66,9 @@ def _verify(qat_path, spikes_uv, backends, root, out_root, qonnx_spikes, synth, 
     if rtl:  # the generated Verilog in Verilator, beside make rtl's build (no synthesis: `hwcae rtl` does that)
         from hwcae.rtl.flow import run_rtl
 
-        edge = len(inputs) - len(spikes_uv)
-        sim = run_rtl(b.model, name, inputs, b.root / "rtl-verify", edge=edge, synth=False, progress=progress)
+        edge = edge_inputs(b.design.input.range_uv)  # the RTL takes spikes as detected (it runs the gain stage)
+        sim = run_rtl(b.model, name, np.concatenate([spikes_uv, edge]), b.root / "rtl-verify", edge=len(edge),
+                      synth=False, progress=progress)
         report["reference_vs_rtl"] = sim["rtl_vs_reference"]
         report["rtl_cycles_per_spike"] = sim["cycles_per_spike"]
     codes = ref.quantize_input(inputs)

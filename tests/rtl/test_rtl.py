@@ -105,6 +105,7 @@ def test_a_tiny_qat_design_through_generate_simulate_synthesise(tiny_dense_qat, 
 
     r = build_rtl(tiny_dense_qat, tiny_set.spikes[:40], out=tmp_path, lanes=2, progress=lambda *_: None)
     assert r["rtl_vs_reference"]["spikes_all_exact"] == 1.0 and r["rtl_vs_reference"]["spikes"] > 100
+    assert r["rtl_vs_reference"]["gain_code_exact"] == 1.0  # the gain stage runs in the RTL too
     assert r["netlist_vs_reference"]["spikes_all_exact"] == 1.0 and r["netlist_vs_reference"]["spikes"] > 100
     syn = r["synthesis"]
     assert syn["flip_flops"] > 0 and syn["nand2_eq"] > 1000 and syn["logic_levels"] > 10

@@ -12,7 +12,7 @@ module hwcae_encoder_core (
     input  wire [IW-1:0]           in_data,
     output wire                    out_valid,
     input  wire                    out_ready,
-    output wire [XB-1:0]           out_index,
+    output wire [OB-1:0]           out_index,
     output wire                    lat_valid,
     output wire [DW-1:0]           lat_data,
     output wire                    ram_we,
@@ -41,11 +41,16 @@ module hwcae_encoder_core (
   localparam NI = @NI@;         // instructions
   localparam PSH = @PSH@;       // search products are shifted left by PSH (common exponent)
   localparam [RA-1:0] INPUT_BASE = @INPUT_BASE@;
+  localparam GAIN = @GAIN@;     // 1: the gain stage (block floating point) runs on the loaded spike
+  localparam GB = @GB@;         // gain code bits
+  localparam OB = @OB@;         // output symbol bits: max(index, gain code)
+  localparam [RA-1:0] GIDX = @GIDX@;  // the trough word (sample 24 of channel 0)
 
   localparam [1:0] OP_CONV = 2'd0, OP_SEARCH = 2'd1, OP_EWISE = 2'd2;
   localparam [1:0] M_PASS = 2'd0, M_ADD = 2'd1, M_MAX = 2'd2;
   localparam [3:0] S_LOAD = 4'd0, S_FETCH = 4'd1, S_BIAS = 4'd2, S_TAP = 4'd3, S_FLUSH = 4'd4,
-                   S_DRAIN = 4'd5, S_EMIT = 4'd6, S_RD0 = 4'd7, S_RD1 = 4'd8, S_WR = 4'd9;
+                   S_DRAIN = 4'd5, S_EMIT = 4'd6, S_RD0 = 4'd7, S_RD1 = 4'd8, S_WR = 4'd9,
+                   S_GAIN0 = 4'd10, S_GAIN1 = 4'd11, S_GEMIT = 4'd12;
 
   // ---- program: the instruction fields for the current pc ------------------------------------
   reg [PC-1:0] pc;
@@ -55,12 +60,12 @@ module hwcae_encoder_core (
   reg [WA-1:0] f_wbase;
   reg [BA-1:0] f_bbase;
   reg [SW-1:0] f_rsh, f_lsh;
-  reg f_relu;
+  reg f_relu, f_gain;  // f_gain: this instruction reads the input spike through the gain stage
   reg signed [DW:0] f_lo, f_hi;
   always @* begin
     f_op = OP_CONV; f_mode = M_PASS; f_src = 0; f_srcb = 0; f_dst = 0; f_padoff = 0; f_cinra = 0; f_pos = 0; f_cin = 0;
     f_taps = 0; f_pad = 0; f_groups = 0; f_cout = 0; f_wbase = 0; f_bbase = 0; f_rsh = 0; f_lsh = 0;
-    f_relu = 1'b0; f_lo = 0; f_hi = 0;
+    f_relu = 1'b0; f_gain = 1'b0; f_lo = 0; f_hi = 0;
     case (pc)
 @PROGRAM@
       default: ;
@@ -80,6 +85,8 @@ module hwcae_encoder_core (
   reg signed [DW-1:0] ta;               // element-wise: first operand
   reg signed [AW-1:0] best;
   reg [XB-1:0] bidx;
+  reg [GB-1:0] gcode;                   // this spike's gain code
+  wire [3:0] s_done = GAIN ? S_GEMIT : S_LOAD;  // after the last index: the gain code, then the next spike
 
   wire last_p = (p == f_pos - 1'b1);
   wire last_g = (g == f_groups - 1'b1);
@@ -90,7 +97,8 @@ module hwcae_encoder_core (
   wire ch_ok = (ch < f_cout);
 
   // ---- multiply-accumulate lanes ------------------------------------------------------------
-  wire signed [DW-1:0] x = xin_d ? $signed(ram_rdata) : {DW{1'b0}};
+  wire signed [DW-1:0] x_ram = xin_d ? $signed(ram_rdata) : {DW{1'b0}};
+@GAIN_BLOCK@
   genvar gl;
   wire [LANES*AW-1:0] acc_all;
   wire acc_shift = (state == S_DRAIN);
@@ -129,13 +137,13 @@ module hwcae_encoder_core (
   assign ram_we = (state == S_LOAD && in_valid) || drain_write || (state == S_WR);
   assign ram_waddr = (state == S_LOAD) ? INPUT_BASE + {{(RA-9){1'b0}}, nload} : dptr;
   assign ram_wdata = (state == S_LOAD) ? {{(DW-IW){in_data[IW-1]}}, in_data} : rq_out;
-  assign ram_raddr = (state == S_RD1) ? ((f_mode == M_MAX) ? aptr + f_cinra : f_srcb + (aptr - f_src))
+  assign ram_raddr = (state == S_GAIN0) ? GIDX : (state == S_RD1) ? ((f_mode == M_MAX) ? aptr + f_cinra : f_srcb + (aptr - f_src))
                    : (state == S_RD0) ? aptr : ra;
   assign wrom_addr = wptr;
   assign brom_addr = bptr;
   assign in_ready = (state == S_LOAD);
-  assign out_valid = (state == S_EMIT);
-  assign out_index = bidx;
+  assign out_valid = (state == S_EMIT) || (state == S_GEMIT);
+  assign out_index = (state == S_GEMIT) ? @OUT_GAIN@ : @OUT_INDEX@;
   assign lat_valid = lat_d;
   assign lat_data = ram_rdata;
 
@@ -149,8 +157,11 @@ module hwcae_encoder_core (
       case (state)
         S_LOAD: if (in_valid) begin
           nload <= nload + 1'b1;
-          if (nload == 9'd255) begin nload <= 0; pc <= 0; state <= S_FETCH; end
+          if (nload == 9'd255) begin nload <= 0; pc <= 0; state <= GAIN ? S_GAIN0 : S_FETCH; end
         end
+        S_GAIN0: state <= S_GAIN1;   // read the trough word
+        S_GAIN1: begin gcode <= gain_code_next; state <= S_FETCH; end
+        S_GEMIT: if (out_ready) state <= S_LOAD;
         S_FETCH: begin  // start an instruction at position 0
           p <= 0; g <= 0; ch <= 0; pbase <= f_src; wptr <= f_wbase; bptr <= f_bbase; dptr <= f_dst;
           aptr <= f_src; c <= 0;
@@ -184,7 +195,7 @@ module hwcae_encoder_core (
             else if (!last_p) begin
               p <= p + 1'b1; pbase <= pbase + f_cinra; g <= 0; ch <= 0; wptr <= f_wbase;
               bptr <= f_bbase; state <= S_BIAS;
-            end else if (last_pc) state <= S_LOAD;
+            end else if (last_pc) state <= s_done;
             else begin pc <= pc + 1'b1; state <= S_FETCH; end
           end
         end
@@ -192,7 +203,7 @@ module hwcae_encoder_core (
           if (!last_p) begin
             p <= p + 1'b1; pbase <= pbase + f_cinra; g <= 0; ch <= 0; wptr <= f_wbase;
             bptr <= f_bbase; state <= S_BIAS;
-          end else if (last_pc) state <= S_LOAD;
+          end else if (last_pc) state <= s_done;
           else begin pc <= pc + 1'b1; state <= S_FETCH; end
         end
         S_RD0: state <= S_RD1;
@@ -202,7 +213,7 @@ module hwcae_encoder_core (
           if (last_c) begin
             c <= 0; aptr <= aptr + ((f_mode == M_MAX) ? f_cinra + 1'b1 : {{(RA-1){1'b0}}, 1'b1});
             if (last_p) begin
-              if (last_pc) state <= S_LOAD; else begin pc <= pc + 1'b1; state <= S_FETCH; end
+              if (last_pc) state <= s_done; else begin pc <= pc + 1'b1; state <= S_FETCH; end
             end else begin p <= p + 1'b1; state <= S_RD0; end
           end else begin c <= c + 1'b1; aptr <= aptr + 1'b1; state <= S_RD0; end
         end

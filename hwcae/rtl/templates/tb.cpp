@@ -1,13 +1,14 @@
 // hwcae RTL testbench (Verilator): streams spikes into hwcae_encoder, collects latent codes and indices.
 // usage: sim INPUTS OUTPUTS   INPUTS: first line N, then N lines of 256 signed ADC codes (t x 4 + c).
-// OUTPUTS: per spike one line: cycles, the latent codes (channels last), the codeword indices.
+// OUTPUTS: per spike one line: cycles, the latent codes (channels last), the symbols (indices, then
+// the gain code if the design has a gain stage).
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 #include "Vhwcae_encoder.h"
 #include "verilated.h"
 
-static const int DW = @DW@, IW = @IW@, POSITIONS = @POSITIONS@, LATENT = @LATENT@;
+static const int DW = @DW@, IW = @IW@, POSITIONS = @POSITIONS@, LATENT = @LATENT@, SYMBOLS = @POSITIONS@ + @GAIN@;
 static const long MAX_CYCLES = 100000000L;
 
 static long sext(unsigned long v, int bits) {
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
     std::vector<long> lat, idx;
     int sent = 0;
     long cycles = 0;
-    while ((int)idx.size() < POSITIONS) {
+    while ((int)idx.size() < SYMBOLS) {
       top->in_valid = sent < 256;
       top->in_data = (unsigned)(x[sent < 256 ? sent : 255] & ((1L << IW) - 1));
       top->eval();
