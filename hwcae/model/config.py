@@ -17,14 +17,19 @@ from hwcae.config import Strict, load_yaml, parse, resolve
 
 ARCH_DIR = Path(__file__).parent / "arch"
 PosInt = pydantic.PositiveInt
+# Sane maxima: far above any useful setting, low enough that a typo cannot ask for terabytes
+Width = pydantic.conint(ge=1, le=65536)  # channels, widths, latent dimensions
+Kernel = pydantic.conint(ge=1, le=63)
+Epochs = pydantic.conint(ge=1, le=10000)
+Positive = pydantic.confloat(gt=0, le=1e6)  # microvolt scales and the like
 
 
 class Block(Strict):
     """ResNeXt bottleneck: 1x1 (C->B), k (B->B), 1x1 (B->C), each grouped; identity add; ReLU."""
 
-    bottleneck: PosInt
-    kernel: PosInt = 3
-    groups: PosInt = 1
+    bottleneck: Width
+    kernel: Kernel = 3
+    groups: Width = 1
     pool: Literal[1, 2] = 2
 
 
@@ -33,17 +38,17 @@ class Encoder(Strict):
     # connected layers of widths `hidden` (ReLU) from the flattened 4 x 64 spike to latent_dim x
     # `positions` values. Both go through QAT and HLS export.
     kind: Literal["conv", "dense"] = "conv"
-    hidden: list[PosInt] = []
-    positions: PosInt | None = None  # dense only: latent positions (conv: 64 / product of pools)
-    channels: PosInt = 32
-    stem_kernel: PosInt = 1
+    hidden: list[Width] = pydantic.Field([], max_length=64)
+    positions: pydantic.conint(ge=1, le=N_SAMPLES) | None = None  # dense only: latent positions (conv: 64 / product of pools)
+    channels: Width = 32
+    stem_kernel: Kernel = 1
     # the head's kernel over latent positions: 1 = each latent vector sees only its own few input
     # samples; >= 2 x positions - 1 = every latent vector sees the whole spike (a global code)
-    head_kernel: PosInt = 1
-    blocks: list[Block] = []
+    head_kernel: Kernel = 1
+    blocks: list[Block] = pydantic.Field([], max_length=6)
     share_weights: bool = False  # the seed applies one bottleneck twice
     batch_norm: bool = True
-    latent_dim: PosInt = 16
+    latent_dim: Width = 16
 
     @pydantic.model_validator(mode="after")
     def _check(self):
@@ -64,20 +69,20 @@ class Encoder(Strict):
 
 
 class VQ(Strict):
-    codebook_size: PosInt = 128
+    codebook_size: pydantic.conint(ge=2, le=65536) = 128  # indices are sent as 16-bit words at most
     # which latent axis forms the vectors: `position` = the D-dim vector at each latent position
     # (L indices per spike); `channel` = each latent channel's L-sample row, as the seed does
     # (D indices per spike)
     axis: Literal["position", "channel"] = "position"
-    beta: pydantic.PositiveFloat = 0.25  # commitment weight
+    beta: pydantic.confloat(gt=0, le=100) = 0.25  # commitment weight
     ema: bool = True  # EMA codebook updates (else a codebook loss term)
     decay: float = pydantic.Field(0.99, gt=0, lt=1)
     dead_restart: bool = True  # re-seed unused codewords from the batch
 
 
 class Decoder(Strict):
-    channels: PosInt = 64
-    kernel: PosInt = 3
+    channels: Width = 64
+    kernel: Kernel = 3
     # first layer: `conv` (a k-tap conv over latent positions) or `dense` (every codeword of the
     # spike feeds every position: a fully connected layer over the flattened latent)
     input: Literal["conv", "dense"] = "conv"
@@ -86,15 +91,15 @@ class Decoder(Strict):
     linear_skip: bool = False
     # widths of fully connected hidden layers (GELU) from the flattened latent to the 4 x 64 output,
     # replacing the conv stack (channels, kernel and input then unused); [] = the conv stack
-    hidden: list[PosInt] = []
+    hidden: list[Width] = pydantic.Field([], max_length=64)
 
 
 class Train(Strict):
-    epochs: PosInt = 40
-    batch_size: PosInt = 128
-    lr: pydantic.PositiveFloat = 1e-3
-    weight_decay: float = pydantic.Field(1e-5, ge=0)
-    patience: PosInt = 8
+    epochs: Epochs = 40
+    batch_size: pydantic.conint(ge=1, le=1 << 20) = 128
+    lr: pydantic.confloat(gt=0, le=10) = 1e-3
+    weight_decay: float = pydantic.Field(1e-5, ge=0, le=1)
+    patience: Epochs = 8
     denoise: bool = True  # clean target where the data has a clean twin
     augment_shift: int = pydantic.Field(2, ge=0, le=8)  # random shift (samples), input and target alike
     augment_scale: tuple[float, float] = (0.8, 1.25)  # random amplitude factor range
@@ -111,19 +116,19 @@ class Train(Strict):
     loss: Literal["mse", "nmse", "db"] = "mse"
     # epochs trained with the VQ bypassed (continuous latent) before the codebook is fitted by
     # k-means on the encoder's latents and quantised training begins; 0 = quantise from the start
-    vq_warmup_epochs: int = pydantic.Field(0, ge=0)
+    vq_warmup_epochs: int = pydantic.Field(0, ge=0, le=10000)
 
     @pydantic.model_validator(mode="after")
     def _check_ranges(self):
         lo, hi = self.augment_scale
-        if not 0 < lo <= hi:
-            raise ValueError(f"augment_scale must be 0 < low <= high, got {list(self.augment_scale)}")
+        if not 0 < lo <= hi <= 100:
+            raise ValueError(f"augment_scale must be 0 < low <= high <= 100, got {list(self.augment_scale)}")
         lo, hi = self.augment_stretch
-        if not 0 < lo <= hi:
-            raise ValueError(f"augment_stretch must be 0 < low <= high, got {list(self.augment_stretch)}")
+        if not 0.25 <= lo <= hi <= 4:
+            raise ValueError(f"augment_stretch must be 0.25 <= low <= high <= 4, got {list(self.augment_stretch)}")
         lo, hi = self.augment_noise_uv
-        if not 0 <= lo <= hi:
-            raise ValueError(f"augment_noise_uv must be 0 <= low <= high (uV), got {list(self.augment_noise_uv)}")
+        if not 0 <= lo <= hi <= 1e4:
+            raise ValueError(f"augment_noise_uv must be 0 <= low <= high <= 10000 (uV), got {list(self.augment_noise_uv)}")
         return self
 
 
@@ -133,8 +138,8 @@ class Gain(Strict):
     min_uv x 2^(2^bits)) travels beside the codeword indices."""
 
     bits: pydantic.conint(ge=1, le=4) = 3
-    min_uv: pydantic.PositiveFloat = 8.0
-    target_uv: pydantic.PositiveFloat = 128.0
+    min_uv: Positive = 8.0
+    target_uv: Positive = 128.0
 
     @pydantic.model_validator(mode="after")
     def _pow2(self):
@@ -150,7 +155,7 @@ class Gain(Strict):
 class Arch(Strict):
     name: str
     description: str = ""
-    input_scale_uv: pydantic.PositiveFloat = 256.0  # x_model = x_uV / input_scale_uv (a power of two: a shift)
+    input_scale_uv: Positive = 256.0  # x_model = x_uV / input_scale_uv (a power of two: a shift)
     gain: Gain | None = None  # per-spike gain stage before the encoder; None = none
     encoder: Encoder
     vq: VQ = VQ()

@@ -23,7 +23,7 @@ Bits = pydantic.conint(ge=2, le=24)
 
 class Input(Strict):
     bits: Bits = 12  # the ADC word
-    range_uv: pydantic.PositiveFloat = 1024.0  # full scale +-range_uv; must be a power of two x input_scale_uv
+    range_uv: pydantic.confloat(gt=0, le=1e6) = 1024.0  # full scale +-range_uv; must be a power of two x input_scale_uv
 
 
 class LayerBits(Strict):
@@ -44,16 +44,20 @@ class Design(Strict):
     accumulator_bits: pydantic.conint(ge=8, le=64) = 32
     rounding: Literal["half_even"] = "half_even"
     overflow: Literal["saturate"] = "saturate"
-    layers: dict[str, LayerBits] = {}  # per-layer overrides: fc0, fc1, head (dense); stem, block0.reduce, ..., head (conv)
-    # fine-tuning: epochs, Adam lr, batch_size (spikes per step and per calibration batch; default:
-    # the architecture's training batch)
+    layers: dict[str, LayerBits] = pydantic.Field({}, max_length=256)  # per-layer overrides: fc0, fc1, head (dense); stem, block0.reduce, ..., head (conv)
+    # fine-tuning: epochs (0 = calibration only), Adam lr, batch_size (spikes per step and per
+    # calibration batch; default: the architecture's training batch). A plain mapping (read with
+    # .get); its values are checked by _check_qat
     qat: dict[str, float] = {"epochs": 6, "lr": 2e-4}
+
+    @pydantic.field_validator("qat")
+    @classmethod
+    def _qat(cls, qat: dict) -> dict:
+        _check_qat(qat)
+        return qat
 
     @pydantic.model_validator(mode="after")
     def _check(self):
-        bad = set(self.qat) - {"epochs", "lr", "batch_size"}
-        if bad:
-            raise ValueError(f"qat: unknown keys {sorted(bad)}")
         if self.bias_bits > self.accumulator_bits:
             raise ValueError("bias_bits cannot exceed accumulator_bits")
         return self
@@ -70,6 +74,22 @@ class Design(Strict):
         if int_bits != round(int_bits):
             raise ValueError(f"input.range_uv / input_scale_uv = {ratio} is not a power of two")
         return self.input.bits - 1 - int(round(int_bits))
+
+
+#: The ``qat`` keys: (whether the value must be a whole number, lowest, highest).
+QAT_KEYS = {"epochs": (True, 0, 10000), "lr": (False, 0, 10), "batch_size": (True, 1, 1 << 20)}
+
+
+def _check_qat(qat: dict) -> None:
+    bad = set(qat) - set(QAT_KEYS)
+    if bad:
+        raise ValueError(f"unknown keys {sorted(bad)} (known: {', '.join(QAT_KEYS)})")
+    for key, value in qat.items():
+        whole, lo, hi = QAT_KEYS[key]
+        if whole and value != int(value):
+            raise ValueError(f"{key} must be a whole number, got {value}")
+        if not (lo <= value <= hi) or (key == "lr" and value <= 0):
+            raise ValueError(f"{key} must be {'> ' if key == 'lr' else '>= '}{lo} and <= {hi}, got {value}")
 
 
 def load_design(name_or_path: str) -> Design:
