@@ -39,7 +39,7 @@ PEAK_SAMPLE = 24
 LAYERS = (
     ("hwcae",),  # this file: constants (its lazy API exports are the one exception to the rule)
     ("errors",),
-    ("fileio", "config", "metrics"),
+    ("fileio", "config", "metrics", "validate"),
     ("fixedpoint",),
     ("codec",),
     ("spikes", "baselines"),

@@ -4,17 +4,23 @@ several of these joined by ``+``.
 
 Spike-set files are checked for their alignment convention on load (:mod:`hwcae.spikes.align`):
 a set whose troughs sit elsewhere than sample 24 is realigned per spike, and the user is told so
-in one line on stderr, unless ``align=False``.
+in one line on stderr, unless ``align=False`` (then a misaligned set is kept and the user is told
+so). A set with samples beyond +-100 mV (:data:`~hwcae.spikes.spikeset.FAR_UV`: wrong units?)
+gets a warning line with the count.
 """
 from __future__ import annotations
 
 import sys
 
-from hwcae.spikes.spikeset import SpikeSet, load_spikes
+from hwcae.spikes.spikeset import FAR_UV, SpikeSet, far_spikes, load_spikes
 
 
 def _note(line: str) -> None:
     print(f"hwcae: note: {line}", file=sys.stderr)
+
+
+def _warn(line: str) -> None:
+    print(f"hwcae: warning: {line}", file=sys.stderr)
 
 
 def load_data(spec: str, *, default_preset: str = "test", align: bool = True) -> tuple[SpikeSet, dict]:
@@ -40,5 +46,10 @@ def load_data(spec: str, *, default_preset: str = "test", align: bool = True) ->
         return s, {"source": spec, "scene": suite_scene(name, split).model_dump(mode="json"), "spikes": len(s)}
     from hwcae.spikes.align import align_spike_set
 
-    s = align_spike_set(load_spikes(spec), enabled=align, note=lambda line: _note(f"{spec}: {line}"))
+    s = load_spikes(spec)
+    far = far_spikes(s)
+    if far:
+        _warn(f"{spec}: {far} of {len(s)} spikes have samples beyond +-{FAR_UV:,.0f} uV, far outside any "
+              "recorder's range (are the values in microvolts?)")
+    s = align_spike_set(s, enabled=align, note=lambda line: (_note if align else _warn)(f"{spec}: {line}"))
     return s, {"source": spec, "spikes": len(s)}

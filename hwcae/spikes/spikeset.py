@@ -8,6 +8,10 @@ Keys (see README "Data format"):
 - ``labels``  optional int64 (N,), ground-truth unit id.
 - ``fs``      optional float, sampling rate in Hz (a scalar, or (N,) for mixed sets).
 - ``recording`` optional int64 (N,): which recording each spike came from (splits use it).
+- ``times``, ``channels`` optional integers (N,) in [0, 2^62): sample index and channel of each
+  spike (``hwcae compress`` stores them); checked on load, not kept in the :class:`SpikeSet`.
+
+A file is checked once, on load: at least one spike, shapes, dtypes, finite values.
 """
 from __future__ import annotations
 
@@ -21,8 +25,11 @@ import numpy as np
 from hwcae import N_CHANNELS, N_SAMPLES, PEAK_SAMPLE  # noqa: F401 (PEAK_SAMPLE is re-exported)
 from hwcae.errors import HwcaeError
 from hwcae.fileio import atomic_path
+from hwcae.validate import index_array
 
-#: Sample index of the best channel's negative peak in every snippet.
+#: Samples beyond +-FAR_UV (100 mV) are far outside any extracellular recorder's input range:
+#: such a set is most likely in the wrong units (see :func:`far_spikes`).
+FAR_UV = 1e5
 
 
 @dataclasses.dataclass
@@ -77,10 +84,17 @@ def _check_waveforms(name: str, a: np.ndarray, n: int | None = None) -> np.ndarr
         raise HwcaeError(f"'{name}' has {a.shape[0]} spikes but 'spikes' has {n}")
     if not np.issubdtype(a.dtype, np.floating):
         raise HwcaeError(f"'{name}' must be floating point (uV), got {a.dtype}")
+    with np.errstate(over="ignore"):
+        a = a.astype(np.float32, copy=False)  # a value beyond float32's range becomes Inf here
     if not np.all(np.isfinite(a)):
         bad = int(np.flatnonzero(~np.isfinite(a).all(axis=(1, 2)))[0])
-        raise HwcaeError(f"'{name}' contains NaN or Inf (first at spike {bad})")
-    return a.astype(np.float32, copy=False)
+        raise HwcaeError(f"'{name}' contains NaN, Inf or values beyond float32's range (first at spike {bad})")
+    return a
+
+
+def far_spikes(s: SpikeSet) -> int:
+    """How many spikes have a sample beyond +-FAR_UV (a warning, not an error: see FAR_UV)."""
+    return int(np.count_nonzero(np.abs(s.spikes).max(axis=(1, 2)) > FAR_UV)) if len(s) else 0
 
 
 def validate(s: SpikeSet) -> None:
@@ -98,7 +112,10 @@ def validate(s: SpikeSet) -> None:
             raise HwcaeError(f"'{name}' must be integers of shape ({n},), got {a.dtype} {a.shape}")
         setattr(s, name, a.astype(np.int64, copy=False))
     if s.fs is not None:
-        fs = np.asarray(s.fs, dtype=np.float64)
+        fs = np.asarray(s.fs)
+        if not (np.issubdtype(fs.dtype, np.floating) or np.issubdtype(fs.dtype, np.integer)) or fs.dtype == np.bool_:
+            raise HwcaeError(f"'fs' must be a number (Hz), got {fs.dtype}")
+        fs = fs.astype(np.float64)
         if fs.ndim not in (0, 1) or (fs.ndim == 1 and fs.shape != (n,)):
             raise HwcaeError(f"'fs' must be a scalar or have shape ({n},), got {fs.shape}")
         if not np.all(np.isfinite(fs)) or np.any(fs <= 0):
@@ -121,9 +138,15 @@ def load_spikes(path: str | os.PathLike) -> SpikeSet:
     if "spikes" not in data:
         raise HwcaeError(f"{path} has no 'spikes' array (found: {', '.join(sorted(data)) or 'nothing'})")
     try:
-        return SpikeSet(data["spikes"], data.get("clean"), data.get("labels"), data.get("fs"), data.get("recording"))
+        s = SpikeSet(data["spikes"], data.get("clean"), data.get("labels"), data.get("fs"), data.get("recording"))
+        if len(s) == 0:
+            raise HwcaeError("holds no spikes ('spikes' has shape (0, 4, 64))")
+        for name in ("times", "channels"):
+            if name in data:
+                index_array(name, data[name], len(s))
     except HwcaeError as exc:
         raise HwcaeError(f"{path}: {exc}") from None
+    return s
 
 
 def save_spikes(s: SpikeSet, path: str | os.PathLike, *, force: bool = True) -> Path:
