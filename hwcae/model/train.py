@@ -1,6 +1,10 @@
 """Training the float CAE: denoising where clean twins exist, early stopping, resumable.
 
 Deterministic on CPU for a given seed and thread count. Progress is a tqdm bar per epoch.
+
+The resume state (``OUT.resume``, written atomically after every epoch) holds only tensors and
+plain values and is read with ``torch.load(weights_only=True)``: a file that would run code, or
+one written for another run (architecture, seed, epochs), is refused in one line.
 """
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from hwcae.errors import HwcaeError
+from hwcae.fileio import atomic_path, check_outputs
 from hwcae.metrics import sndr_db
 from hwcae.model.cae import CAE
-from hwcae.model.checkpoint import save_checkpoint
+from hwcae.model.checkpoint import load_plain, save_checkpoint
 from hwcae.model.config import Arch
 from hwcae.spikes.spikeset import SpikeSet
 from hwcae.spikes.warp import stretch
@@ -118,8 +123,10 @@ def train_epoch(model, opt, x, y, arch: Arch, gen: torch.Generator, bar, *, batc
     if keep_eval is not None:
         keep_eval.eval()
     perm = torch.randperm(len(x), generator=gen)
-    bar.total = math.ceil(len(x) / batch_size)
-    for i in range(0, len(x), batch_size):
+    if len(x) > 1 and len(x) % batch_size == 1:
+        perm = perm[:-1]  # a batch of one spike cannot be batch-normalised: leave it out this epoch
+    bar.total = math.ceil(len(perm) / batch_size)
+    for i in range(0, len(perm), batch_size):
         b = perm[i:i + batch_size]
         xb, yb = augment(x[b], y[b], arch, gen)
         rec, _, vq_loss = model(xb, **forward)
@@ -132,12 +139,54 @@ def train_epoch(model, opt, x, y, arch: Arch, gen: torch.Generator, bar, *, batc
     bar.close()
 
 
-def load_resume_state(path: Path, model, opt, sched, gen: torch.Generator) -> tuple:
-    """Restore an interrupted run's state; returns (start epoch, best score, best state, stale epochs, history)."""
-    st = torch.load(path, weights_only=False)
-    model.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), sched.load_state_dict(st["sched"])
-    gen.set_state(st["gen"]), torch.set_rng_state(st["rng"])
+RESUME_KEYS = {"run": dict, "model": dict, "opt": dict, "sched": dict, "gen": torch.Tensor, "rng": torch.Tensor,
+               "epoch": int, "best": float, "best_state": (dict, type(None)), "stale": int, "history": list}
+
+
+def save_resume_state(path: Path, run: dict, model, opt, sched, gen: torch.Generator, **progress) -> None:
+    """Write the state after an epoch (atomically): ``progress`` = epoch, best, best_state, stale, history."""
+    state = {"run": run, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+             "gen": gen.get_state(), "rng": torch.get_rng_state(), **progress}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_resume_state(path: Path, run: dict, model, opt, sched, gen: torch.Generator) -> tuple:
+    """Restore an interrupted run's state; returns (start epoch, best score, best state, stale epochs, history).
+    ``run`` (arch, seed, epochs) must be the one the state was written for."""
+    try:
+        st = load_plain(path, "resume state")
+    except HwcaeError as exc:
+        raise HwcaeError(f"{exc}; delete it or train without --resume") from None
+    bad = [k for k, t in RESUME_KEYS.items() if not isinstance(st, dict) or not isinstance(st.get(k), t)]
+    if bad:
+        raise HwcaeError(f"{path} is not a resume state (missing or wrong: {', '.join(bad)}); delete it or train without --resume")
+    if st["run"] != run:
+        raise HwcaeError(f"{path} was written for another run (architecture, seed or epochs differ); "
+                         "delete it or train without --resume")
+    try:
+        model.load_state_dict(st["model"]), opt.load_state_dict(st["opt"]), sched.load_state_dict(st["sched"])
+        gen.set_state(st["gen"]), torch.set_rng_state(st["rng"])
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
+        raise HwcaeError(f"{path}: the resume state does not fit this model ({str(exc).splitlines()[0][:100]})") from None
     return st["epoch"], st["best"], st["best_state"], st["stale"], st["history"]
+
+
+def check_training_inputs(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, epochs: int, out) -> None:
+    """Everything that would make training fail or be lost, checked before the first epoch."""
+    if not 1 <= epochs <= 10000:
+        raise HwcaeError(f"epochs must be between 1 and 10000, got {epochs}")
+    if arch.train.vq_warmup_epochs >= epochs:
+        raise HwcaeError(f"vq_warmup_epochs ({arch.train.vq_warmup_epochs}) leaves no quantised epoch of {epochs}: "
+                         "the warm-up must be shorter than the training")
+    need = max(2, math.ceil(arch.vq.codebook_size / arch.indices_per_spike))
+    if len(train_set) < need:
+        raise HwcaeError(f"training needs at least {need} spikes for arch {arch.name!r} (its {arch.vq.codebook_size} "
+                         f"codewords are fitted on {arch.indices_per_spike} vectors per spike); got {len(train_set)}")
+    if len(val_set) < 1:
+        raise HwcaeError("the validation set holds no spikes")
+    out = Path(out)
+    check_outputs([out, out.with_suffix(".json"), Path(str(out) + ".resume")], force=True)
 
 
 def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *, seed: int = 0,
@@ -151,7 +200,9 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     torch.use_deterministic_algorithms(True)
     gen = torch.Generator().manual_seed(seed)
     t = arch.train
-    epochs = epochs or t.epochs
+    epochs = t.epochs if epochs is None else epochs
+    check_training_inputs(arch, train_set, val_set, epochs, out)
+    run = {"arch": arch.model_dump(mode="json"), "seed": seed, "epochs": epochs}
     x, y = to_tensors(train_set, arch, t.denoise)
     xv, yv = to_tensors(val_set, arch, t.denoise)
     model = CAE(arch)
@@ -160,11 +211,8 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     state_path = Path(str(out) + ".resume")
     start, best, best_state, stale, history = 0, float("inf"), None, 0, []
     if resume and state_path.is_file():
-        start, best, best_state, stale, history = load_resume_state(state_path, model, opt, sched, gen)
+        start, best, best_state, stale, history = load_resume_state(state_path, run, model, opt, sched, gen)
     warm = t.vq_warmup_epochs
-    if warm >= epochs:
-        raise HwcaeError(f"vq_warmup_epochs ({warm}) leaves no quantised epoch of {epochs}: the warm-up "
-                         "must be shorter than the training")
     if start == 0 and not warm:  # codebook initialised from encoder outputs: avoids dead codes at the start
         fit_codebook(model, x, gen, kmeans=False)
     if start == 0:
@@ -185,9 +233,8 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
             best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
         elif quantize:
             stale += 1
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "gen": gen.get_state(), "rng": torch.get_rng_state(), "epoch": epoch + 1, "best": best,
-                    "best_state": best_state, "stale": stale, "history": history}, state_path)
+        save_resume_state(state_path, run, model, opt, sched, gen, epoch=epoch + 1, best=float(best),
+                          best_state=best_state, stale=stale, history=history)
         if stale >= t.patience:
             break
     model.load_state_dict(best_state)
