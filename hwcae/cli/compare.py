@@ -1,7 +1,7 @@
 """hwcae compare: float vs fixed-point models on the same spikes, one row per model."""
 from __future__ import annotations
 
-from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
+from hwcae.cli.data_args import DATA_HELP, add_align_arg, add_force_arg, check_outputs, load_spikes_arg, spec_files
 
 import json
 from pathlib import Path
@@ -13,7 +13,8 @@ def add_parser(sub):
     p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--float", dest="float_ckpt", default="models/float.pt")
     p.add_argument("--qat", nargs="+", required=True, help="QAT checkpoints")
-    p.add_argument("--json", help="write {'rows': [...]} here; a PNG plot is written beside it")
+    p.add_argument("--json", help="write {'rows': [...]} here; a PNG plot is written beside it (JSON.png)")
+    add_force_arg(p)
     add_align_arg(p)
     return p
 
@@ -22,8 +23,13 @@ def run(args) -> int:
     import pandas as pd
 
     from hwcae.api import compare_designs
+    from hwcae.errors import HwcaeError
     from hwcae.fileio import write_text_atomic
 
+    if args.json and Path(args.json).suffix.lower() == ".png":
+        raise HwcaeError(f"--json {args.json}: the plot is written beside it as .png; give a .json name")
+    check_outputs(args, [args.json, args.json and Path(args.json).with_suffix(".png")],
+                  [args.float_ckpt, *args.qat, *spec_files(args.data)])
     data, desc = load_spikes_arg(args, args.data)
     rows = compare_designs(args.float_ckpt, args.qat, data)
     cols = ["design", "bits", "sndr_db_mean", "sndr_db_median", "sndr_clean_db_mean", "sndr_clean_db_median",

@@ -3,27 +3,31 @@ from __future__ import annotations
 
 import json
 
+from hwcae.cli.data_args import add_force_arg, check_outputs
+from hwcae.validate import nonneg_float, positive_float, positive_int
+
 
 def add_parser(sub):
     p = sub.add_parser("cost", help="hardware cost and per-channel power of a fixed-point design", description=__doc__)
     p.add_argument("--checkpoint", help="QAT checkpoint (e.g. models/qat-w8a8.pt)")
     p.add_argument("--tech", default="65nm", help="node name (hwcae/cost/tech) or tech YAML path")
-    p.add_argument("--channels", type=int, default=1024)
-    p.add_argument("--rate-hz", type=float, default=50.0, help="spikes per second per channel")
-    p.add_argument("--radio-pj-per-bit", type=float, default=130.0, help="transmission energy per bit")
-    p.add_argument("--clock-hz", type=float, default=20e6)
-    p.add_argument("--reuse", type=int, help="reuse factor of the hls4ml datapath (default: from hls/catapult.yaml)")
-    p.add_argument("--lanes", type=int, help="MAC lanes of hwcae's RTL engine (default: hls/rtl.yaml); its gates and "
+    p.add_argument("--channels", type=positive_int, default=1024)
+    p.add_argument("--rate-hz", type=positive_float, default=50.0, help="spikes per second per channel")
+    p.add_argument("--radio-pj-per-bit", type=nonneg_float, default=130.0, help="transmission energy per bit")
+    p.add_argument("--clock-hz", type=positive_float, default=20e6)
+    p.add_argument("--reuse", type=positive_int, help="reuse factor of the hls4ml datapath (default: from hls/catapult.yaml)")
+    p.add_argument("--lanes", type=positive_int, help="MAC lanes of hwcae's RTL engine (default: hls/rtl.yaml); its gates and "
                    "cycles are measured where `hwcae rtl` built the design, else estimated")
     p.add_argument("--hls-datapath", action="store_true",
                    help="cost hls4ml's per-layer datapath at --reuse instead of the RTL engine")
-    p.add_argument("--power-budget-mw", type=float, default=10.0)
-    p.add_argument("--area-budget-mm2", type=float, default=4.0)
-    p.add_argument("--instances", type=int, help="fix the number of encoder instances (default: as many as needed)")
+    p.add_argument("--power-budget-mw", type=positive_float, default=10.0)
+    p.add_argument("--area-budget-mm2", type=positive_float, default=4.0)
+    p.add_argument("--instances", type=positive_int, help="fix the number of encoder instances (default: as many as needed)")
     p.add_argument("--json", help="write every number here")
     p.add_argument("--all", action="store_true", help="every default design x every node -> --out")
-    p.add_argument("--out", default="reports/power", help="report folder for --all")
+    p.add_argument("--out", default="reports/power", help="report folder for --all (OUT/summary.json marks a run)")
     p.add_argument("--validate", action="store_true", help="also print the ECON-T check and the chip table")
+    add_force_arg(p)
     return p
 
 
@@ -39,14 +43,16 @@ def run(args) -> int:
     from hwcae.export.backends import load_hls_config
     from hwcae.fileio import write_text_atomic
 
-    if args.channels < 1 or args.rate_hz <= 0:
-        raise HwcaeError("--channels must be >= 1 and --rate-hz > 0")
     from hwcae.rtl.flow import load_rtl_config
 
+    if args.all:
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise HwcaeError(f"--out {args.out} is a file; --all writes a report folder")
+        check_outputs(args, [Path(args.out) / "summary.json"])
+    else:
+        check_outputs(args, [args.json], [args.checkpoint])
     reuse = args.reuse or load_hls_config("catapult").reuse_factor
     lanes = None if args.hls_datapath else (args.lanes or load_rtl_config().lanes)
-    if lanes is not None and lanes < 1:
-        raise HwcaeError(f"--lanes must be >= 1, got {lanes}")
     budget = Budget(channels=args.channels, rate_hz=args.rate_hz, radio_pj_per_bit=args.radio_pj_per_bit,
                     clock_hz=args.clock_hz, reuse=reuse, lanes=lanes, power_budget_mw=args.power_budget_mw,
                     area_budget_mm2=args.area_budget_mm2, instances=args.instances)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from hwcae.cli.recording_args import add_recording_args
+from hwcae.validate import positive_float
 
 
 def add_parser(sub):
@@ -23,8 +24,8 @@ def add_parser(sub):
     m = dsub.add_parser("mat", help="Wave_Clus / Leicester-style .mat (data, spike_times, spike_class)")
     m.add_argument("mat")
     m.add_argument("--out", required=True)
-    m.add_argument("--uv-per-unit", type=float, default=1.0, help="scale of 'data' in uV")
-    m.add_argument("--fs", type=float, help="sampling rate in Hz (default: from samplingInterval, else 24 kHz)")
+    m.add_argument("--uv-per-unit", type=positive_float, default=1.0, help="scale of 'data' in uV")
+    m.add_argument("--fs", type=positive_float, help="sampling rate in Hz (default: from samplingInterval, else 24 kHz)")
     m.add_argument("--force", action="store_true")
 
     i = dsub.add_parser("info", help="summarise a spike set")
@@ -38,11 +39,10 @@ def run(args) -> int:
     from hwcae.errors import HwcaeError
     from hwcae.spikes.spikeset import load_spikes, save_spikes
 
-    if args.data_verb in ("synth", "extract", "mat") and not args.force:
-        from pathlib import Path
+    if args.data_verb in ("synth", "extract", "mat"):
+        from hwcae.fileio import check_outputs
 
-        if Path(args.out).exists():
-            raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
+        check_outputs([args.out], force=args.force, inputs=[getattr(args, "recording", None), getattr(args, "mat", None)])
     if args.data_verb == "synth":
         from hwcae.api import generate_spikes
 

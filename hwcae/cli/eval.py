@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
+from hwcae import RAW_BITS_PER_SPIKE
+from hwcae.cli.data_args import DATA_HELP, add_align_arg, add_force_arg, check_outputs, load_spikes_arg, spec_files
+from hwcae.validate import bounded
 
 
 def add_parser(sub):
@@ -19,7 +21,8 @@ def add_parser(sub):
     p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--checkpoint", action="append",
                    help="float or QAT checkpoint adding the CAE row (with --suite: repeatable, one column each)")
-    p.add_argument("--bits-per-spike", type=float, help="baselines' bit budget (default: the CAE's, else 112)")
+    p.add_argument("--bits-per-spike", type=bounded(float, 1, RAW_BITS_PER_SPIKE),
+                   help=f"baselines' bit budget, 1 to {RAW_BITS_PER_SPIKE} (default: the CAE's, else 112)")
     p.add_argument("--fit-data", help="fit the baselines on these spikes instead of the first half of --data")
     p.add_argument("--bounds", action="store_true",
                    help="also print reference levels vs clean (noisy input, best linear denoiser, "
@@ -37,6 +40,7 @@ def add_parser(sub):
                    "`hwcae adapt` buys per set at these comma-separated levels (decoder,codebook,all): each "
                    "recording's first half in time calibrates (noisy spikes only) and fits PCA, second halves scored")
     p.add_argument("--json", help="also write every number to this JSON file")
+    add_force_arg(p)
     add_align_arg(p)
     return p
 
@@ -88,14 +92,14 @@ def run(args) -> int:
     from hwcae.evaluate.table import format_table
     from hwcae.fileio import write_text_atomic
 
+    check_outputs(args, [args.json], [*(args.checkpoint or []), *(args.rd or []),
+                                      *([] if args.suite else spec_files(args.data, args.fit_data))])
     if args.suite:
         return run_suite_verb(args)
     if args.rd or args.sets or args.calibrate or args.split != "final":
         raise HwcaeError("--rd, --sets, --calibrate and --split belong to --suite")
     if args.checkpoint and len(args.checkpoint) > 1:
         raise HwcaeError("give one --checkpoint (several only with --suite)")
-    if args.bits_per_spike is not None and args.bits_per_spike < 1:
-        raise HwcaeError("--bits-per-spike must be at least 1")
     data, desc = load_spikes_arg(args, args.data)
     fit = load_spikes_arg(args, args.fit_data)[0] if args.fit_data else None
     if fit is None and len(data) < 4:

@@ -1,7 +1,8 @@
 """hwcae train: train the float CAE from an architecture YAML."""
 from __future__ import annotations
 
-from hwcae.cli.data_args import add_align_arg, load_spikes_arg
+from hwcae.cli.data_args import add_align_arg, add_force_arg, check_outputs, load_spikes_arg, spec_files
+from hwcae.validate import epochs, positive_int, seed
 
 import shlex
 import sys
@@ -13,24 +14,41 @@ def add_parser(sub):
     p.add_argument("--data", default="synth:train+synth:train-first",
                    help="training spikes (.npz, synth:<preset>, several joined by +)")
     p.add_argument("--val", default="synth:val", help="validation spikes for early stopping")
-    p.add_argument("--out", default="models/float.pt", help="checkpoint to write (atomically)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=None, help="override the config's epoch count")
+    p.add_argument("--out", default="models/float.pt", help="checkpoint to write (atomically), its .json card beside it")
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--epochs", type=epochs, default=None, help="override the config's epoch count")
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="torch CPU threads (default: all cores); results are reproducible for a given count")
+    add_force_arg(p)
     add_align_arg(p)
     return p
+
+
+def check_train_outputs(args, out: str, inputs: list[str]) -> None:
+    """The checkpoint, its card and (unless resuming) no interrupted run's state left behind."""
+    from pathlib import Path
+
+    from hwcae.errors import HwcaeError
+
+    out_path = Path(out)
+    if out_path.suffix == ".json":
+        raise HwcaeError(f"--out {out}: a checkpoint cannot be named .json (its card is written there); use .pt")
+    resume = Path(out + ".resume")
+    if resume.exists() and not args.resume and not args.force:
+        raise HwcaeError(f"{resume} holds an interrupted run; pass --resume to continue it or --force to start afresh")
+    check_outputs(args, [out_path, out_path.with_suffix(".json")], inputs)
 
 
 def run(args) -> int:
     import torch
 
     from hwcae.api import train
-    from hwcae.errors import HwcaeError
+    from hwcae.config import resolve
+    from hwcae.model.config import ARCH_DIR, load_arch
 
-    if args.threads is not None and args.threads < 1:
-        raise HwcaeError("--threads must be at least 1")
+    load_arch(args.config)  # a bad config is told before anything else
+    check_train_outputs(args, args.out, [resolve(args.config, ARCH_DIR), *spec_files(args.data, args.val)])
     torch.set_num_threads(args.threads or max(1, torch.get_num_threads()))
     train_set, train_desc = load_spikes_arg(args, args.data)
     val_set, val_desc = load_spikes_arg(args, args.val)
