@@ -193,23 +193,45 @@ def _check_stats(payload: dict, arch: Arch, source: str) -> None:
             raise HwcaeError(f"{source}: {key} holds negative counts")
 
 
+#: A QAT checkpoint's encoder is hwcae.quantize.qcae's Brevitas module, saved under these names
+#: (the file format): weight layers ``fcs.i`` + ``head`` (dense) or ``stem``, ``blocks.i.{reduce,mid,expand}``
+#: + ``head`` (conv), each with a bias (batch norm folded); the codeword search ``score``; one learned
+#: power-of-two scale per activation quantiser.
+ACT_SCALE = ".act_quant.fused_activation_quant_proxy.tensor_quant.scaling_impl.value"
+BLOCK_LAYERS, BLOCK_ACTS = ("reduce", "mid", "expand"), ("reduce_act", "mid_act", "add_q", "out_act")
+
+
+def _qat_encoder_state(arch: Arch) -> dict[str, tuple]:
+    e = arch.encoder
+    if e.kind == "dense":
+        layers = [f"fcs.{i}" for i in range(len(e.hidden))] + ["head"]
+        acts = ["latent_q"] + [f"acts.{i}" for i in range(len(e.hidden))]
+    else:
+        blocks = range(len(e.blocks))
+        layers = ["stem", *(f"blocks.{i}.{n}" for i in blocks for n in BLOCK_LAYERS), "head"]
+        acts = ["latent_q", "stem_act", *(f"blocks.{i}.{n}" for i in blocks for n in BLOCK_ACTS)]
+    shapes = [tuple(m.weight.shape) for m in CAE(arch).encoder.modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear))]
+    if len(shapes) != len(layers):  # shared weights: QAT does not build such an encoder
+        return {}
+    k = arch.vq.codebook_size
+    want = {"score.weight": (k, arch.vector_dim, 1), "score.bias": (k,), **{a + ACT_SCALE: () for a in acts}}
+    for name, shape in zip(layers, shapes):
+        want[f"{name}.weight"], want[f"{name}.bias"] = shape, shape[:1]
+    return {f"encoder.{n}": s for n, s in want.items()}
+
+
 def _expected_state(payload: dict, arch: Arch) -> dict[str, tuple]:
-    """Names and shapes the state dict must have (QAT: the float decoder's exactly; its encoder's
-    weights are checked by :func:`_qat_encoder_shapes`)."""
+    """Names and shapes the state dict must have: the float CAE's, or the float decoder's and the
+    Brevitas encoder's (:func:`_qat_encoder_state`)."""
     model = CAE(arch)
     if payload["kind"] == "float":
         return {n: tuple(t.shape) for n, t in model.state_dict().items()}
-    return {f"decoder.{n}": tuple(t.shape) for n, t in model.decoder.state_dict().items()}
-
-
-def _float_encoder_weights(arch: Arch) -> list[tuple]:
-    return [tuple(m.weight.shape) for m in CAE(arch).encoder.modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear))]
+    return {**_qat_encoder_state(arch), **{f"decoder.{n}": tuple(t.shape) for n, t in model.decoder.state_dict().items()}}
 
 
 def _check_state(payload: dict, arch: Arch, source: str) -> None:
-    state = {n: tuple(t.shape) for n, t in payload["state_dict"].items()}
+    mine = {n: tuple(t.shape) for n, t in payload["state_dict"].items()}
     want = _expected_state(payload, arch)
-    mine = state if payload["kind"] == "float" else {n: s for n, s in state.items() if n.startswith("decoder.")}
     missing, extra = sorted(set(want) - set(mine)), sorted(set(mine) - set(want))
     if missing or extra:
         raise HwcaeError(f"{source}: weights do not fit arch {arch.name!r}: "
@@ -218,23 +240,6 @@ def _check_state(payload: dict, arch: Arch, source: str) -> None:
     bad = [n for n in want if mine[n] != want[n]]
     if bad:
         raise HwcaeError(f"{source}: weight {bad[0]} has shape {mine[bad[0]]}, arch {arch.name!r} needs {want[bad[0]]}")
-    if payload["kind"] == "qat":
-        _qat_encoder_shapes(state, arch, source)
-
-
-def _qat_encoder_shapes(state: dict, arch: Arch, source: str) -> None:
-    enc = {n: s for n, s in state.items() if n.startswith("encoder.")}
-    score = (arch.vq.codebook_size, arch.vector_dim, 1)
-    if enc.get("encoder.score.weight") != score:
-        raise HwcaeError(f"{source}: encoder.score.weight must have shape {score} for arch {arch.name!r}, "
-                         f"got {enc.get('encoder.score.weight')}")
-    weights = [s for n, s in enc.items() if n.endswith(".weight") and n != "encoder.score.weight"]
-    if weights != _float_encoder_weights(arch):
-        raise HwcaeError(f"{source}: encoder weights {weights} do not fit arch {arch.name!r}")
-    for n, s in enc.items():
-        w = enc.get(n.removesuffix(".bias") + ".weight") if n.endswith(".bias") else None
-        if (w is not None and s != w[:1]) or (n.endswith(".value") and s != ()) or not n.endswith((".weight", ".bias", ".value")):
-            raise HwcaeError(f"{source}: unexpected encoder tensor {n} of shape {s}")
 
 
 def _jsonable(x):

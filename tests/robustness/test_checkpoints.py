@@ -73,7 +73,12 @@ CASES = {  # name: (source, mutation, words of the one-line error)
     "scale-mismatch": (FLOAT, lambda p: rehash(dict(p, input_scale_uv=128.0)), ["input_scale_uv 128.0 differs"]),
     "bad-arch-dict": (FLOAT, lambda p: rehash(dict(p, arch={**p["arch"], "vq": {"codebook_size": "128"}})),
                       ["arch", "vq.codebook_size"]),
-    "qat-other-encoder": (QAT, qat_with_w8a8_encoder, ["encoder.score.weight must have shape (64, 16, 1)"]),
+    "qat-other-encoder": (QAT, qat_with_w8a8_encoder, ["do not fit arch 'hw-tiny'", "missing encoder.blocks.0"]),
+    "qat-missing-scale": (QAT, lambda p: rehash(dict(p, state_dict={
+        k: v for k, v in p["state_dict"].items() if "latent_q" not in k})), ["missing encoder.latent_q.act_quant"]),
+    "qat-score-shape": (QAT, lambda p: rehash(dict(p, state_dict={
+        **p["state_dict"], "encoder.score.weight": p["state_dict"]["encoder.score.weight"][:32]})),
+        ["weight encoder.score.weight has shape (32, 16, 1)", "needs (64, 16, 1)"]),
     "qat-other-decoder": (QAT, lambda p: rehash(dict(p, state_dict={**p["state_dict"], **{
         k: v for k, v in load(ROOT / "models/qat-w8a8.pt")["state_dict"].items() if k.startswith("decoder.")}})),
         ["do not fit arch 'hw-tiny'"]),
