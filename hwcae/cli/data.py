@@ -59,9 +59,15 @@ def run(args) -> int:
 
         s = read_mat(args.mat, uv_per_unit=args.uv_per_unit, fs_hz=args.fs)
     else:
+        import sys
+
         from hwcae.spikes.align import measure
+        from hwcae.spikes.spikeset import FAR_UV, far_spikes
 
         s = load_spikes(args.path)
+        if far_spikes(s):
+            print(f"hwcae: warning: {args.path}: {far_spikes(s)} of {len(s)} spikes have samples beyond +-{FAR_UV:,.0f} uV, "
+                  "far outside any recorder's range (are the values in microvolts?)", file=sys.stderr)
         fs = "-" if s.fs is None else np.unique(np.atleast_1d(s.fs)).tolist()
         units = "-" if s.labels is None else len(np.unique(s.labels))
         a = measure(s.spikes)

@@ -113,6 +113,8 @@ def test_values_far_beyond_any_adc_range_warn_with_a_count(tmp_path, capsys):
     assert rc == 0 and (tmp_path / "o.hwc").is_file()
     warn = [line for line in err.splitlines() if line.startswith("hwcae: warning:")]
     assert len(warn) == 1 and "3 of 30 spikes" in warn[0] and "far.npz" in warn[0]
+    rc, out, err = run_cli(capsys, "data", "info", data)
+    assert rc == 0 and "30 spikes" in out and "3 of 30 spikes" in err
     rc, _, err = run_cli(capsys, "compress", write_npz(tmp_path / "ok.npz", spikes=waveforms(30)), tmp_path / "p.hwc",
                          "--checkpoint", FLOAT_CKPT)
     assert rc == 0 and "warning" not in err
