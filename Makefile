@@ -30,20 +30,20 @@ test: $(STAMP) chromium rtl-tools ## run the test suite (tiny models; a few minu
 	$(BIN)/python -m pytest -q tests
 
 train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), float-conv.pt and float-hw-tiny.pt (~1 h on one core)
-	$(HWCAE) train --config default --out models/float.pt --seed 0 --threads 1
-	$(HWCAE) train --config conv --out models/float-conv.pt --seed 0 --threads 1
-	$(HWCAE) train --config hw-tiny --out models/float-hw-tiny.pt --seed 0 --epochs 9
+	$(HWCAE) train --config default --out models/float.pt --seed 0 --threads 1 --force
+	$(HWCAE) train --config conv --out models/float-conv.pt --seed 0 --threads 1 --force
+	$(HWCAE) train --config hw-tiny --out models/float-hw-tiny.pt --seed 0 --epochs 9 --force
 
 qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>.pt)
-	$(HWCAE) qat $(if $(DESIGN),--design $(DESIGN),--all)
+	$(HWCAE) qat $(if $(DESIGN),--design $(DESIGN),--all) --force
 
 eval: $(STAMP) ## the external suite (float, w8a8, R-D sweep vs PCA per set), calibrated per level, then the built-in test and unseen splits
-	$(HWCAE) eval --suite --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --checkpoint models/float-conv.pt --rd models/rd/*.pt --json reports/suite.json
-	$(HWCAE) eval --suite --calibrate decoder,codebook,all --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --json reports/suite-calibrated.json
-	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --by-recording --json reports/eval-test.json
-	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --by-recording --json reports/eval-unseen.json
-	$(HWCAE) eval --data synth --checkpoint models/float-conv.pt --by-recording --json reports/eval-conv-test.json
-	$(HWCAE) eval --data synth:unseen --checkpoint models/float-conv.pt --by-recording --json reports/eval-conv-unseen.json
+	$(HWCAE) eval --suite --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --checkpoint models/float-conv.pt --rd models/rd/*.pt --json reports/suite.json --force
+	$(HWCAE) eval --suite --calibrate decoder,codebook,all --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --json reports/suite-calibrated.json --force
+	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --by-recording --json reports/eval-test.json --force
+	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --by-recording --json reports/eval-unseen.json --force
+	$(HWCAE) eval --data synth --checkpoint models/float-conv.pt --by-recording --json reports/eval-conv-test.json --force
+	$(HWCAE) eval --data synth:unseen --checkpoint models/float-conv.pt --by-recording --json reports/eval-conv-unseen.json --force
 
 hls: $(STAMP) ## convert the default designs to Vitis + Catapult HLS projects, compile C-sim, verify
 	$(HWCAE) hls $(if $(DESIGN),--design $(DESIGN),) $(if $(filter 1,$(SYNTH)),--synth,)
@@ -59,7 +59,7 @@ rtl-tools:
 	  || echo "could not install verilator/yosys: make rtl needs them; their tests are skipped"; }
 
 power: $(STAMP) ## per-channel power reports for every design x node (reports/power/)
-	$(HWCAE) cost --all --out reports/power
+	$(HWCAE) cost --all --out reports/power --force
 	$(HWCAE) cost --checkpoint models/qat-w8a8.pt --tech 65nm --validate
 
 bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (reports/bench.json)
@@ -69,7 +69,7 @@ report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.j
 	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,)
 
 report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~8 min each on one core)
-	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 || exit 1; done
+	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 --force || exit 1; done
 
 # The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).
 chromium:
@@ -79,7 +79,7 @@ chromium:
 	  || echo "could not install chromium: the browser test is skipped outside CI"; }
 
 compare: $(STAMP) ## float vs fixed-point table on the held-out test split (reports/compare.json + .png)
-	$(HWCAE) compare --data synth --float models/float.pt --qat models/qat-w16a16.pt models/qat-w8a8.pt models/qat-w6a8.pt models/qat-w4a8.pt models/qat-hw-tiny.pt --json reports/compare.json
+	$(HWCAE) compare --data synth --float models/float.pt --qat models/qat-w16a16.pt models/qat-w8a8.pt models/qat-w6a8.pt models/qat-w4a8.pt models/qat-hw-tiny.pt --json reports/compare.json --force
 
 clean: ## remove generated HLS projects and reports (keeps .venv and models/)
 	rm -rf hls/build reports/*.json reports/*.html reports/*.png reports/power .pytest_cache
