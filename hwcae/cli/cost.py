@@ -38,7 +38,7 @@ def run(args) -> int:
     from hwcae.api import estimate_cost
     from hwcae.cli.qat import DEFAULT_DESIGNS
     from hwcae.cost.estimate import Budget
-    from hwcae.cost.report import summary_lines, table, write_report
+    from hwcae.cost.report import operating_point, overview, summary_lines, table, write_report
     from hwcae.errors import HwcaeError
     from hwcae.export.backends import load_hls_config
     from hwcae.fileio import write_text_atomic
@@ -59,14 +59,16 @@ def run(args) -> int:
     if args.all:
         from hwcae.cost.tech import TECH_DIR
 
-        results = []
+        results, written = [], []
         for d in DEFAULT_DESIGNS:
             for node in sorted(p.stem for p in TECH_DIR.glob("*.yaml")):
                 r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
-                for f in write_report(r, args.out, budget):
-                    print(f"wrote {f}")
+                written += write_report(r, args.out, budget)
                 results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
         write_text_atomic(Path(args.out) / "summary.json", json.dumps(results, indent=2, default=str) + "\n")
+        print(operating_point(results[0]))
+        print(overview(results).to_string(index=False))
+        print(f"wrote {len(written) + 1} files to {args.out}/ (<design>-<node>.md / .csv / .png, summary.json)")
         return 0
     if not args.checkpoint:
         raise HwcaeError("give --checkpoint (or --all)")

@@ -62,6 +62,14 @@ def rtl_engine(fixed, design: str, tech, lanes: int, build_dir: Path = Path("hls
     return out
 
 
+def overview(results: list[dict]) -> pd.DataFrame:
+    """One row per design x node: what ``hwcae cost --all`` prints."""
+    return pd.DataFrame([{"design": r["design"], "node": r["tech"], "NAND2 eq": round(r["gates_ge"]),
+                          "area/instance mm^2": round(r["area_mm2"], 3), "spikes/s/instance": round(r["spikes_per_s_per_instance"]),
+                          "uW/channel": round(r["power_per_channel_uw"], 2), "capacity (channels)": r["channel_capacity"],
+                          "binding limit": r["binding_limit"]} for r in results])
+
+
 def table(result: dict) -> pd.DataFrame:
     """Per layer and in total. With the RTL engine the per-layer multipliers, gates, cycles and SRAM
     of hls4ml's datapath do not apply (the engine's lanes serve every layer): only totals show them."""
@@ -74,9 +82,20 @@ def table(result: dict) -> pd.DataFrame:
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
 
 
+def operating_point(r: dict) -> str:
+    """The assumptions every figure rests on, in one line."""
+    b = r["budget"]
+    arch = (f"hwcae's {r['rtl']['lanes']}-lane RTL engine (gates {r['rtl']['source'].split(':')[0].split(' (')[0]})"
+            if "rtl" in r else f"hls4ml's per-layer datapath at reuse {b['reuse']}")
+    return (f"operating point: {b['channels']:,} channels at {b['rate_hz']:g} spikes/s, clock {b['clock_hz'] / 1e6:g} MHz, "
+            f"{arch}, radio {b['radio_pj_per_bit']:g} pJ/bit, budgets {b['power_budget_mw']:g} mW / "
+            f"{b['area_budget_mm2']:g} mm^2 / {b['link_bps'] / 1e6:g} Mb/s link")
+
+
 def summary_lines(r: dict) -> list[str]:
     b = r["power_breakdown_uw"]
     return [
+        operating_point(r),
         f"design {r['design']} at {r['tech']}: {r['macs_per_spike']:,} MACs/spike, {r['gates_ge']:,.0f} GE, "
         f"{r['sram_bits']:,} SRAM bits, {r['area_mm2']:.3f} mm^2",
         f"energy per spike {r['energy_per_spike_pj']:,.0f} pJ (dynamic {r['energy_dynamic_pj']:,.0f}, leakage share "
@@ -97,48 +116,51 @@ def write_report(r: dict, out_dir: str | Path, budget: Budget) -> list[Path]:
     with atomic_path(stem.with_suffix(".csv")) as tmp:
         df.to_csv(tmp, index=False)
     md = [f"# Cost: {r['design']} at {r['tech']}", "", *[f"- {line}" for line in summary_lines(r)], "",
-          df.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else df.to_string(index=False), ""]
+          df.to_markdown(index=False, floatfmt=",.4g"), ""]
     write_text_atomic(stem.with_suffix(".md"), "\n".join(md))
     plot(r, budget, stem.with_suffix(".png"))
     return [stem.with_suffix(s) for s in (".md", ".csv", ".png")]
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
+LABELS = {"compute_uw": "compute", "memory_uw": "memory\n(weight reads)", "leakage_uw": "leakage", "transmission_uw": "radio"}
 
 
 def plot(r: dict, budget: Budget, path: Path) -> None:
+    """Three panels: uW per channel by part; total power vs channels and uW per channel vs firing
+    rate (two axes, a legend); channel capacity vs the power budget."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
     b = r["power_breakdown_uw"]
-    ax[0].bar(list(b), list(b.values()), color=["#37a", "#7a3", "#aa3", "#a37"])
-    ax[0].axhline(r["raw_spikes_power_per_channel_uw"], ls="--", c="k", lw=1, label="radio, raw spikes")
-    ax[0].set_ylabel("uW per channel")
-    ax[0].set_title(f"{r['design']} @ {r['tech']}, {budget.rate_hz:g} Hz")
+    ax[0].bar([LABELS.get(k, k) for k in b], list(b.values()), color=["#37a", "#7a3", "#aa3", "#a37"])
+    ax[0].axhline(r["raw_spikes_power_per_channel_uw"], ls="--", c="k", lw=1, label="radio for raw spikes (no encoder)")
+    ax[0].set_ylabel("power per channel (uW)")
+    ax[0].set_title(f"{r['design']} at {r['tech']}, {budget.rate_hz:g} spikes/s per channel", fontsize=9)
     ax[0].legend(fontsize=7)
-    ax[0].tick_params(axis="x", labelrotation=20)
     chans = [64, 128, 256, 512, 1024, 2048, 4096, 8192]
-    ax[1].plot(chans, [r2["power_per_channel_uw"] * c / 1e3 for c, r2 in _sweep(r, budget, "channels", chans)], "o-")
+    total = [r2["power_per_channel_uw"] * c / 1e3 for c, r2 in _sweep(r, budget, "channels", chans)]
+    ax[1].plot(chans, total, "o-", c="#37a", label=f"total power (mW) vs channels, {budget.rate_hz:g} Hz")
+    ax[1].axhline(budget.power_budget_mw, ls=":", c="#37a", lw=1, label=f"power budget {budget.power_budget_mw:g} mW")
     ax[1].set_xscale("log", base=2)
     ax[1].set_xlabel("channels")
-    ax[1].set_ylabel("total power (mW)")
+    ax[1].set_ylabel("total power (mW)", color="#37a")
     rates = [5, 10, 20, 50, 100, 200]
-    ax2 = ax[1].twiny()
-    ax2.plot(rates, [r2["power_per_channel_uw"] for _, r2 in _sweep(r, budget, "rate_hz", rates)], "s--", c="#a37")
-    ax2.set_xlabel("firing rate (Hz) -> uW/channel (dashed)", fontsize=8)
+    right = ax[1].twinx().twiny()
+    right.plot(rates, [r2["power_per_channel_uw"] for _, r2 in _sweep(r, budget, "rate_hz", rates)], "s--", c="#a37",
+               label="uW per channel vs firing rate")
+    right.set_xlabel("firing rate (spikes/s per channel)", fontsize=8, color="#a37")
+    right.figure.axes[-2].set_ylabel("power per channel (uW)", color="#a37")
+    lines = ax[1].get_legend_handles_labels(), right.get_legend_handles_labels()
+    ax[1].legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=7, loc="upper left")
     budgets = [1, 2, 5, 10, 20, 50]
     ax[2].plot(budgets, [r2["channel_capacity"] for _, r2 in _sweep(r, budget, "power_budget_mw", budgets)], "o-")
     ax[2].set_xlabel("power budget (mW)")
-    ax[2].set_ylabel("channel capacity")
-    ax[2].set_title("capacity vs budget", fontsize=9)
+    ax[2].set_ylabel("channel capacity (channels)")
+    ax[2].set_title(f"capacity vs budget (area {budget.area_budget_mm2:g} mm^2, link {budget.link_bps / 1e6:g} Mb/s)",
+                    fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
@@ -146,9 +168,9 @@ def plot(r: dict, budget: Budget, path: Path) -> None:
 
 
 def _sweep(r: dict, budget: Budget, field: str, values: list):
-    """Re-estimate with one budget field varied (same layers and node as the result)."""
+    """Re-estimate with one budget field varied (same layers, node and datapath as the result)."""
     from hwcae.cost.tech import load_tech
 
     tech = load_tech(r["tech"])
     for v in values:
-        yield v, estimate(r["_layers"], tech, replace(budget, **{field: v}), r["bits_per_spike"])
+        yield v, estimate(r["_layers"], tech, replace(budget, **{field: v}), r["bits_per_spike"], engine=r.get("rtl"))
