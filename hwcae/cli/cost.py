@@ -36,9 +36,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from hwcae.api import estimate_cost
-    from hwcae.cli.qat import DEFAULT_DESIGNS
     from hwcae.cost.estimate import Budget
-    from hwcae.cost.report import operating_point, overview, summary_lines, table, write_report
+    from hwcae.cost.report import summary_lines, table
     from hwcae.errors import HwcaeError
     from hwcae.export.backends import load_hls_config
     from hwcae.fileio import write_text_atomic
@@ -57,19 +56,7 @@ def run(args) -> int:
                     clock_hz=args.clock_hz, reuse=reuse, lanes=lanes, power_budget_mw=args.power_budget_mw,
                     area_budget_mm2=args.area_budget_mm2, instances=args.instances)
     if args.all:
-        from hwcae.cost.tech import TECH_DIR
-
-        results, written = [], []
-        for d in DEFAULT_DESIGNS:
-            for node in sorted(p.stem for p in TECH_DIR.glob("*.yaml")):
-                r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
-                written += write_report(r, args.out, budget)
-                results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
-        write_text_atomic(Path(args.out) / "summary.json", json.dumps(results, indent=2, default=str) + "\n")
-        print(operating_point(results[0]))
-        print(overview(results).to_string(index=False))
-        print(f"wrote {len(written) + 1} files to {args.out}/ (<design>-<node>.md / .csv / .png, summary.json)")
-        return 0
+        return _all(args, budget)
     if not args.checkpoint:
         raise HwcaeError("give --checkpoint (or --all)")
     r = estimate_cost(args.checkpoint, tech=args.tech, **asdict(budget))
@@ -97,4 +84,30 @@ def run(args) -> int:
     if args.json:
         out = {k: v for k, v in r.items() if not k.startswith("_")}
         write_text_atomic(args.json, json.dumps(out, indent=2, default=str) + "\n")
+    return 0
+
+
+def _all(args, budget) -> int:
+    """Every default design x every node: reports in --out and one overview table."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from hwcae.api import estimate_cost
+    from hwcae.cli.qat import DEFAULT_DESIGNS
+    from hwcae.cost.report import operating_point, overview, write_report
+    from hwcae.fileio import write_text_atomic
+
+    from hwcae.cost.tech import TECH_DIR
+
+    results, written = [], []
+    for d in DEFAULT_DESIGNS:
+        for node in sorted(p.stem for p in TECH_DIR.glob("*.yaml")):
+            r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
+            written += write_report(r, args.out, budget)
+            results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
+    write_text_atomic(Path(args.out) / "summary.json", json.dumps(results, indent=2, default=str) + "\n")
+    print(operating_point(results[0]))
+    print(overview(results).to_string(index=False))
+    print(f"wrote {len(written) + 1} files to {args.out}/ (<design>-<node>.md / .csv / .png, summary.json)")
     return 0
