@@ -107,3 +107,21 @@ def check_outputs(outputs: Iterable[str | os.PathLike | None], *, force: bool = 
         seen.add(key)
         _check_one(out, force, ins)
     return outs
+
+
+def json_text(obj) -> str:
+    """Strict JSON (indented, newline-terminated): NaN and infinities become null, which every JSON
+    reader accepts (Python's json would write the non-standard NaN / Infinity)."""
+    import json
+    import math
+
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False, default=str) + "\n"

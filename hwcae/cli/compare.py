@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, add_force_arg, check_outputs, load_spikes_arg, spec_files
 
-import json
 from pathlib import Path
 
 
@@ -24,7 +23,7 @@ def run(args) -> int:
 
     from hwcae.api import compare_designs
     from hwcae.errors import HwcaeError
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
 
     if args.json and Path(args.json).suffix.lower() == ".png":
         raise HwcaeError(f"--json {args.json}: the plot is written beside it as .png; give a .json name")
@@ -41,7 +40,7 @@ def run(args) -> int:
     for r in rows[1:]:
         print(f"saturation ({r['design']}): " + (", ".join(f"{k} {v}" for k, v in r["saturation"].items()) or "none"))
     if args.json:
-        write_text_atomic(args.json, json.dumps({"data": desc["source"], "rows": rows}, indent=2) + "\n")
+        write_text_atomic(args.json, json_text({"data": desc["source"], "rows": rows}))
         plot(rows, Path(args.json).with_suffix(".png"))
     return 0
 
