@@ -1,0 +1,35 @@
+"""hwcae inspect: a checkpoint's card and a container's header and damage."""
+from hwcae.cli import main
+
+
+def test_inspect_checkpoint(tiny_qat, capsys):
+    assert main(["inspect", str(tiny_qat)]) == 0
+    out = capsys.readouterr().out
+    assert "qat checkpoint" in out and "design: tiny-w8a8" in out and "content hash" in out
+
+
+def test_inspect_container_intact_and_damaged(tiny_qat, tiny_set, tmp_path, capsys):
+    import hwcae
+
+    path = tmp_path / "x.hwc"
+    hwcae.compress(hwcae.load_model(tiny_qat), tiny_set.spikes[:200], path)
+    assert main(["inspect", str(path)]) == 0
+    assert f"{200:,} spikes" in capsys.readouterr().out
+    assert main(["inspect", str(path), "--checkpoint", str(tiny_qat)]) == 0
+    assert "decoded 200 of 200 spikes" in capsys.readouterr().out
+    cut = tmp_path / "cut.hwc"
+    cut.write_bytes(path.read_bytes()[:-40])  # the last chunk damaged
+    assert main(["inspect", str(cut), "--checkpoint", str(tiny_qat)]) == 1
+    out = capsys.readouterr().out
+    assert "spikes lost 0" not in out and "decoded 200 of 200" not in out
+
+
+def test_inspect_refuses_other_files(tmp_path, capsys):
+    p = tmp_path / "x.txt"
+    p.write_text("hello")
+    assert main(["inspect", str(p)]) != 0
+    assert "inspect takes a .pt checkpoint or a .hwc container" in capsys.readouterr().err
+    bad = tmp_path / "x.hwc"
+    bad.write_bytes(b"not a container")
+    assert main(["inspect", str(bad)]) != 0
+    assert "not an .hwc file" in capsys.readouterr().err
