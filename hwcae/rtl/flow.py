@@ -142,6 +142,6 @@ Words: ADC code = uV / {report.get('input_step_uv', 'the design input step')}; i
 {mem}
 
 ## Checked
-- RTL vs the NumPy reference: {report['rtl_vs_reference']['spikes']:,} inputs, index {report['rtl_vs_reference']['index_exact']:.2%}, latent {report['rtl_vs_reference']['latent_exact']:.2%}.
+- RTL vs the NumPy reference: {report['rtl_vs_reference']['spikes']:,} inputs, index {report['rtl_vs_reference']['index_exact']:.2%}, latent {report['rtl_vs_reference']['latent_exact']:.2%}{f", gain code {report['rtl_vs_reference']['gain_code_exact']:.2%}" if 'gain_code_exact' in report['rtl_vs_reference'] else ""}.
 - Netlist vs reference: {report.get('netlist_vs_reference', {}).get('spikes', 0)} inputs, {report.get('netlist_vs_reference', {}).get('spikes_all_exact', float('nan')):.2%} of spikes identical.
 """
