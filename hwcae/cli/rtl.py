@@ -24,6 +24,7 @@ def add_parser(sub):
     p.add_argument("--no-synth", action="store_true", help="skip Yosys and the gate-level simulation")
     p.add_argument("--out", default="hls/build", help="build folder (default: %(default)s)")
     p.add_argument("--json", help="write the summary rows here")
+    p.add_argument("--jobs", type=int, default=2, help="designs built at once (default: %(default)s)")
     add_align_arg(p)
     return p
 
@@ -58,13 +59,21 @@ def run(args) -> int:
     cfg = load_rtl_config()
     n = cfg.spikes if args.spikes is None else args.spikes
     data, _ = load_spikes_arg(args, args.data)
-    rows = []
-    for d in designs:
-        ckpt = args.checkpoint or f"models/qat-{d}.pt"
+    if args.jobs < 1:
+        raise HwcaeError(f"--jobs must be >= 1, got {args.jobs}")
+    ckpts = {d: args.checkpoint or f"models/qat-{d}.pt" for d in designs}
+    for d, ckpt in ckpts.items():
         if not Path(ckpt).is_file():
             raise HwcaeError(f"no QAT checkpoint for design {d}: {ckpt} (make qat writes it)")
-        rows.append(summary_row(build_rtl(ckpt, data.spikes[:n], out=args.out, lanes=args.lanes,
-                                          synth=not args.no_synth)))
+    from joblib import Parallel, delayed
+
+    # the slowest designs (conv encoders: most cycles to simulate) first, so the workers finish together
+    order = sorted(designs, key=lambda d: "tiny" not in d and "conv" not in d)
+    reports = Parallel(n_jobs=min(args.jobs, len(designs)))(
+        delayed(build_rtl)(ckpts[d], data.spikes[:n], out=args.out, lanes=args.lanes, synth=not args.no_synth)
+        for d in order)
+    by_design = dict(zip(order, reports))
+    rows = [summary_row(by_design[d]) for d in designs]
     df = pd.DataFrame(rows)
     print()
     print(df.drop(columns="all_exact").to_string(index=False))
