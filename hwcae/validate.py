@@ -63,3 +63,39 @@ def index_array(name: str, a, n: int) -> np.ndarray:
     if n and (int(a.min()) < 0 or int(a.max()) >= MAX_INDEX):
         raise HwcaeError(f"'{name}' must lie in [0, 2^62), got values from {a.min()} to {a.max()}")
     return a.astype(np.int64, copy=False)
+
+
+#: Sampling rates a recording may have (Hz): from slow field potentials to the fastest ADCs in use.
+FS_RANGE = (1e3, 1e6)
+sampling_rate = bounded(float, *FS_RANGE)
+#: Channel counts of a raw recording (the largest arrays in use have a few thousand contacts).
+channel_count = bounded(int, 1, 65536)
+#: Worker processes.
+jobs = bounded(int, 1, 1024)
+#: A stretch of recording in seconds (> 0; at most about 30 years, so seconds x rate stays a number).
+duration_s = bounded(float, 0, 1e9, low_open=True)
+#: Sample types a raw binary recording may hold: integers and IEEE floats (any byte order).
+RAW_DTYPES = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float16", "float32", "float64")
+
+
+def raw_dtype_or_none(text) -> str | None:
+    """``text`` as a NumPy sample type name (``int16``, or ``>i2`` for a foreign byte order), None if it
+    is not one of :data:`RAW_DTYPES` (objects, strings, booleans, complex, records, dates...)."""
+    try:
+        dt = np.dtype(text) if isinstance(text, (str, np.dtype)) else None
+    except Exception:  # numpy raises TypeError, ValueError or SyntaxError for odd strings
+        return None
+    if dt is None or dt.name not in RAW_DTYPES or dt.fields is not None:
+        return None
+    return dt.name if dt.isnative or dt.byteorder == "|" else dt.str
+
+
+def raw_dtype(text: str) -> str:
+    """An argparse type: a raw binary sample type (see :func:`raw_dtype_or_none`)."""
+    name = raw_dtype_or_none(text)
+    if name is None:
+        raise argparse.ArgumentTypeError(f"must be a sample type among {', '.join(RAW_DTYPES)} (got {text!r})")
+    return name
+
+
+raw_dtype.__name__ = "dtype"

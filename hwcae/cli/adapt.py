@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hwcae.cli.data_args import add_align_arg
 from hwcae.cli.recording_args import add_recording_args
+from hwcae.validate import bounded, duration_s, seed
 
 
 def add_parser(sub):
@@ -29,10 +30,10 @@ def add_parser(sub):
     p.add_argument("--from", dest="checkpoint", required=True, help="float or QAT checkpoint to start from")
     p.add_argument("--out", required=True, help="calibrated checkpoint to write (atomically)")
     p.add_argument("--level", default="decoder", choices=("decoder", "codebook", "all"))
-    p.add_argument("--seconds", type=float, default=100.0, help="recording input: seconds from the start to use")
-    p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--pairs", type=int, default=30000, help="training pairs drawn per epoch (input spike, target)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seconds", type=duration_s, default=100.0, help="recording input: seconds from the start to use")
+    p.add_argument("--epochs", type=bounded(int, 0, 10000), default=6)
+    p.add_argument("--pairs", type=bounded(int, 100, 10_000_000), default=30000, help="training pairs drawn per epoch (input spike, target)")
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--force", action="store_true", help="overwrite --out")
     add_recording_args(p)
     add_align_arg(p)

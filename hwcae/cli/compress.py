@@ -12,6 +12,7 @@ from pathlib import Path
 from hwcae.cli.data_args import add_align_arg
 from hwcae.codec.entropy import CODER_BY_NAME
 from hwcae.cli.recording_args import add_recording_args
+from hwcae.validate import channel_count, jobs, sampling_rate
 
 
 def add_parser(sub):
@@ -23,7 +24,7 @@ def add_parser(sub):
                                                         "encoder; a recording needs a QAT checkpoint)")
     p.add_argument("--coder", choices=sorted(CODER_BY_NAME),
                    help="entropy coder (default: ans-ctx where the checkpoint has a pair table, else ans)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes for a recording (joblib)")
+    p.add_argument("--jobs", type=jobs, default=1, help="worker processes for a recording (joblib)")
     p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port): run the chunks there instead")
     p.add_argument("--json", help="write the run's figures (spikes, bytes, x real time, peak RSS) here")
     p.add_argument("--force", action="store_true", help="overwrite OUT")
@@ -36,10 +37,10 @@ def add_parser(sub):
     d.add_argument("--out", required=True, help="file to write: spike set .npz (spikes, indices, times, channels), or "
                                                 "NWB (one SpikeEventSeries per best channel; model hash and compression ratio in notes)")
     d.add_argument("--format", choices=("auto", "npz", "nwb"), default="auto", help="auto: nwb when OUT ends in .nwb")
-    d.add_argument("--fs", type=float, help="NWB: the recording's sampling rate in Hz (spike times become seconds)")
+    d.add_argument("--fs", type=sampling_rate, help="NWB: the recording's sampling rate in Hz (spike times become seconds)")
     d.add_argument("--geometry", help="NWB: the probe geometry compress used (as for compress), so each spike's 4 "
                                       "electrodes are named right; without it, a line at 20 um as compress assumes")
-    d.add_argument("--channels", type=int, help="NWB without --geometry: the recording's channel count")
+    d.add_argument("--channels", type=channel_count, help="NWB without --geometry: the recording's channel count")
     d.add_argument("--subject", nargs="+", metavar="KEY=VALUE", help="NWB: the subject (not in the .hwc; nwbinspector "
                    "and DANDI need it), e.g. subject_id=m1 species='Mus musculus' sex=M age=P90D")
     d.add_argument("--force", action="store_true")

@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 from hwcae.errors import HwcaeError
 from hwcae.spikes import RECORDING_FORMATS as FORMATS
 from hwcae.spikes.detect import detect_peaks, noise_levels_uv
+from hwcae.spikes.recording_checks import check_binary, check_contacts, check_data, check_recording
 from hwcae.spikes.snippets import align_to_minimum, cut_snippets, inside, neighbour_table
 from hwcae.spikes.spikeset import SpikeSet
 
@@ -102,13 +102,11 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
         raise HwcaeError(f"recording not found: {path}")
     try:
         if fmt == "binary":
-            if not fs_hz or not channels:
-                raise HwcaeError("a raw binary recording needs --fs and --channels")
-            _check_data(path, fmt, channels * np.dtype(dtype).itemsize, f"{channels}-channel {dtype} frames (truncated? wrong --channels / --dtype?)")
+            dtype = check_binary(path, fs_hz, channels, dtype, gain_uv)
             rec = sc.read_binary(path, sampling_frequency=fs_hz, num_channels=channels, dtype=dtype,
                                  gain_to_uV=gain_uv, offset_to_uV=0.0)
         elif fmt in ("spikeglx", "openephys"):
-            _check_data(path, fmt)
+            check_data(path, fmt)
             read = se.read_spikeglx if fmt == "spikeglx" else se.read_openephys
             rec = read(path, stream_id=_neural_stream(fmt, path))
         elif fmt == "nwb":
@@ -127,31 +125,13 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
     except Exception as exc:  # SpikeInterface reads an NWB file without an ElectricalSeries as "Multiple ... options are: []"
         msg = "it has no ElectricalSeries" if "options are: []" in str(exc) else str(exc).splitlines()[0][:160]
         raise HwcaeError(f"cannot read {path} as {fmt}: {msg}") from None
+    check_recording(rec, path)
     g = np.asarray(rec.get_channel_gains() if rec.has_scaleable_traces() else [1.0], np.float64)
     if bad := int(np.sum(~np.isfinite(g) | (g == 0))):
         raise HwcaeError(f"{_meta_file(path, fmt)}: a gain of zero or NaN ({GAIN_KEYS[fmt]}) on {bad} of {len(g)} channels")
     if geometry is not None:
         rec.set_dummy_probe_from_locations(read_geometry(geometry, rec.get_num_channels()))
     return rec
-
-
-def _check_data(path: Path, fmt: str, frame: int = 0, what: str = "frames (truncated file?)") -> None:
-    """Raw binary, SpikeGLX .bin, Open Ephys continuous.dat: whole frames, as many as the metadata says."""
-    files = [(path, frame, 0)] if fmt == "binary" else []
-    for meta in sorted(path.rglob("*.meta")) if fmt == "spikeglx" else ():
-        kv = dict(ln.split("=", 1) for ln in meta.read_text(errors="replace").splitlines() if "=" in ln)
-        if meta.with_suffix(".bin").is_file():  # neo skips a .meta without its .bin
-            kv[{"nidq": "niSampRate", "obx": "obSampRate"}.get(kv.get("typeThis", ""), "imSampRate")]  # KeyError: missing
-            files.append((meta.with_suffix(".bin"), 2 * int(kv["nSavedChans"]), int(kv.get("fileSizeBytes", 0))))
-    for oebin in sorted(path.rglob("structure.oebin")) if fmt == "openephys" else ():
-        for s in json.loads(oebin.read_text()).get("continuous", []):
-            d, fr = oebin.parent / "continuous" / s["folder_name"].rstrip("/"), 2 * len(s["channels"])
-            n = [len(np.load(d / f, mmap_mode="r")) for f in ("sample_numbers.npy", "timestamps.npy") if (d / f).is_file()]
-            files.append((d / "continuous.dat", fr, n[0] * fr if n else 0))
-    for data, fr, expect in files:  # a missing file: neo's FileNotFoundError names it
-        if (size := data.stat().st_size) % fr or size < expect:
-            raise HwcaeError(f"{data}: {size:,} bytes is not " + (f"the {expect:,} its metadata says (truncated file?)"
-                                                                   if size < expect else f"a whole number of {what}"))
 
 
 def _neural_stream(fmt: str, path: Path) -> str | None:
@@ -195,7 +175,7 @@ def read_geometry(path: str | os.PathLike, n_channels: int | None) -> np.ndarray
         raise HwcaeError(f"cannot read probe geometry {path}: {str(exc).splitlines()[0][:120]}") from None
     if pos.shape != (n_channels or len(pos), 2) or not np.all(np.isfinite(pos)):
         raise HwcaeError(f"{path}: expected {n_channels or 'some'} rows of finite 'x y' positions, got shape {pos.shape}")
-    return pos
+    return check_contacts(pos, path)
 
 
 def recording_positions(rec) -> np.ndarray:
