@@ -43,7 +43,9 @@ def add_parser(sub):
     d.add_argument("--channels", type=channel_count, help="NWB without --geometry: the recording's channel count")
     d.add_argument("--subject", nargs="+", metavar="KEY=VALUE", help="NWB: the subject (not in the .hwc; nwbinspector "
                    "and DANDI need it), e.g. subject_id=m1 species='Mus musculus' sex=M age=P90D")
-    d.add_argument("--force", action="store_true")
+    d.add_argument("--force", action="store_true", help="overwrite --out")
+    d.add_argument("--partial", action="store_true", help="a damaged or incomplete file: write the spikes that decode "
+                                                          "(the exit status still tells spikes were lost)")
     d.set_defaults(_run=run_decompress)
     return p
 
@@ -93,30 +95,56 @@ def _spike_set(args, codec) -> int:
 
 
 def run_decompress(args) -> int:
-    import numpy as np
-
-    from hwcae.api import decompress, load_model
     from hwcae.errors import HwcaeError
-    from hwcae.fileio import atomic_path
 
     if Path(args.out).exists() and not args.force:
         raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
     nwb = args.format == "nwb" or (args.format == "auto" and str(args.out).endswith(".nwb"))
     if nwb and not args.fs:
         raise HwcaeError("an NWB file stores spike times in seconds: give the recording's sampling rate (--fs)")
+    return _decompress(args, nwb)
+
+
+def loss_line(d) -> str:
+    """What a decoded container lost, and why, in one line (:class:`hwcae.codec.container.Decoded`)."""
+    if d.spikes_lost < 0:
+        head = f"the chunks hold {len(d.times)} spikes but the header says {d.spikes_expected}"
+    else:
+        head = f"{d.spikes_lost} of {d.spikes_expected} spikes lost" if d.spikes_lost else f"all {d.spikes_expected} spikes decoded"
+    return "; ".join([head, *d.problems, *d.notes])
+
+
+def _decompress(args, nwb: bool) -> int:
+    import sys
+
+    import numpy as np
+
+    from hwcae.api import load_model
+    from hwcae.cli import EXIT_ERROR
+    from hwcae.errors import HwcaeError
+    from hwcae.fileio import atomic_path
+
     codec = load_model(args.checkpoint)
-    rec, d = decompress(codec, args.hwc)
+    if not Path(args.hwc).is_file():
+        raise HwcaeError(f"file not found: {args.hwc}")
+    d = codec.unpack(Path(args.hwc).read_bytes())
+    if not d.complete and not args.partial:
+        keep = f" (--partial writes the {len(d.times)} spikes that decode)" if len(d.times) else ""
+        raise HwcaeError(f"{args.hwc}: {loss_line(d)}; nothing written{keep}")
+    rec = codec.decode(d.indices)
     if nwb:
         _write_nwb(args, rec, d, codec.hash)
     else:
         with atomic_path(args.out) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez_compressed(fh, spikes=rec, indices=d.indices, times=d.times, channels=d.channels)
-    msg = f"wrote {args.out}: {len(rec)} spikes from {d.chunks_ok} chunks"
-    if d.chunks_bad or d.spikes_lost:
-        msg += f"; {d.chunks_bad} damaged chunk(s) skipped, {d.spikes_lost} spikes lost"
-    print(msg)
-    return 0 if not d.chunks_bad else 1
+    print(f"wrote {args.out}: {len(rec)} spikes from {d.chunks_ok} chunks")
+    if not d.complete:
+        print(f"hwcae: error: {args.hwc}: {loss_line(d)}", file=sys.stderr)
+        return EXIT_ERROR
+    if d.notes:
+        print(f"hwcae: warning: {args.hwc}: {loss_line(d)}", file=sys.stderr)
+    return 0
 
 
 def _write_nwb(args, rec, d, model_hash: str) -> None:

@@ -50,7 +50,10 @@ class Bitstream:
         channels = np.zeros(n, np.int64) if channels is None else np.asarray(channels, np.int64)
         if np.any(np.diff(times) < 0):
             raise HwcaeError("spike times must be non-decreasing")
-        return container.write(self.coder(coder), self.hash, symbols, times, channels)
+        try:
+            return container.write(self.coder(coder), self.hash, symbols, times, channels)
+        except container.ContainerError as exc:  # times beyond 2^62, negative channels, wrong shapes
+            raise HwcaeError(str(exc)) from None
 
     def unpack(self, buf: bytes) -> container.Decoded:
         try:
@@ -59,6 +62,10 @@ class Bitstream:
             raise HwcaeError(str(exc)) from None
         if not self.hash.startswith(h["model_hash"]):
             raise HwcaeError(f"the file was written with model {h['model_hash']}, this checkpoint is {self.hash[:16]}")
+        want = tuple(self.counts.shape)
+        if (h["positions"], h["codebook"]) != want:
+            raise HwcaeError(f"the file's header says {h['positions']} symbols per spike from {h['codebook']} codewords, "
+                             f"but this checkpoint codes {want[0]} from {want[1]} (a damaged or altered header)")
         coder = next((c for c in self.coders.values() if c.coder_id == h["coder_id"]), None)
         if coder is None:
             known = CODER_BY_ID.get(h["coder_id"])
