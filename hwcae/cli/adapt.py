@@ -63,13 +63,23 @@ def _spikes(args):
 
 
 def run(args) -> int:
-    from hwcae.api import calibrate
     from hwcae.errors import HwcaeError
+    from hwcae.fileio import check_outputs
+    from hwcae.stream.signals import sigterm_interrupts
 
-    if Path(args.out).exists() and not args.force:
-        raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
-    if args.seconds <= 0 or args.epochs < 0 or args.pairs < 100:
-        raise HwcaeError("--seconds must be > 0, --epochs >= 0 and --pairs >= 100")
+    out = Path(args.out)
+    if out.suffix == ".json":
+        raise HwcaeError(f"--out {out}: a checkpoint cannot be named .json (its card is written there); use .pt")
+    if not Path(args.input).exists():
+        raise HwcaeError(f"not found: {args.input}")
+    check_outputs([out, out.with_suffix(".json")], force=args.force, inputs=[args.input, args.checkpoint, args.geometry])
+    with sigterm_interrupts():  # a killed run leaves no temporary file behind
+        return _adapt(args)
+
+
+def _adapt(args) -> int:
+    from hwcae.api import calibrate
+
     spikes, source = _spikes(args)
     p = calibrate(args.checkpoint, spikes, args.out, level=args.level, epochs=args.epochs, seed=args.seed,
                   n_pairs=args.pairs, source=source)

@@ -51,13 +51,20 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from hwcae.api import compress_recording, load_model
     from hwcae.errors import HwcaeError
+    from hwcae.fileio import check_outputs
+    from hwcae.stream.signals import sigterm_interrupts
 
-    if Path(args.out).exists() and not args.force:
-        raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
     if not Path(args.input).exists():
         raise HwcaeError(f"not found: {args.input}")
+    check_outputs([args.out, args.json], force=args.force, inputs=[args.input, args.checkpoint, args.geometry])
+    with sigterm_interrupts():  # a killed run leaves no temporary file behind
+        return _compress(args)
+
+
+def _compress(args) -> int:
+    from hwcae.api import compress_recording, load_model
+
     codec = load_model(args.checkpoint)
     if args.input.endswith(".npz"):
         return _spike_set(args, codec)
@@ -96,13 +103,15 @@ def _spike_set(args, codec) -> int:
 
 def run_decompress(args) -> int:
     from hwcae.errors import HwcaeError
+    from hwcae.fileio import check_outputs
+    from hwcae.stream.signals import sigterm_interrupts
 
-    if Path(args.out).exists() and not args.force:
-        raise HwcaeError(f"{args.out} exists; pass --force to overwrite it")
     nwb = args.format == "nwb" or (args.format == "auto" and str(args.out).endswith(".nwb"))
     if nwb and not args.fs:
         raise HwcaeError("an NWB file stores spike times in seconds: give the recording's sampling rate (--fs)")
-    return _decompress(args, nwb)
+    check_outputs([args.out], force=args.force, inputs=[args.hwc, args.checkpoint, args.geometry])
+    with sigterm_interrupts():
+        return _decompress(args, nwb)
 
 
 def loss_line(d) -> str:

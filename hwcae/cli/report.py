@@ -12,14 +12,28 @@ def add_parser(sub):
     p.add_argument("--qat", nargs="*", help="fixed-point checkpoints (default: models/qat-*.pt)")
     p.add_argument("--design", default="models/qat-w8a8.pt", help="the default fixed-point design (R-D star, cost)")
     p.add_argument("--quick", action="store_true", help="subsample (under 5 minutes on 2 cores; a smoke test)")
+    p.add_argument("--force", action="store_true", help="replace an earlier report in --out")
     return p
 
 
-def run(args) -> int:
-    from hwcae.api import write_report
+#: The files a report writes into its folder.
+REPORT_FILES = ("index.html", "report.json", "rd.png", "robustness.png", "sorting.png", "examples.png",
+                "float_vs_fixed.png", "codebook.png")
 
-    r = write_report(args.out, data=args.data, checkpoint=args.checkpoint, rd_checkpoints=args.rd,
-                     qat_checkpoints=args.qat, design=args.design, quick=args.quick)
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from hwcae.api import write_report
+    from hwcae.cli.data_args import spec_files
+    from hwcae.fileio import check_outputs
+    from hwcae.stream.signals import sigterm_interrupts
+
+    inputs = [*spec_files(*(args.data or [])), args.checkpoint, *(args.rd or []), *(args.qat or []), args.design]
+    check_outputs([Path(args.out) / name for name in REPORT_FILES], force=args.force, inputs=inputs)
+    with sigterm_interrupts():  # a killed run leaves no temporary file behind
+        r = write_report(args.out, data=args.data, checkpoint=args.checkpoint, rd_checkpoints=args.rd,
+                         qat_checkpoints=args.qat, design=args.design, quick=args.quick)
     for spec, d in r["data"].items():
         print(f"{d['source']}:")
         for s in d["statements"]:

@@ -127,22 +127,24 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
     t0 = time.perf_counter()
     n_frames_done = n_spikes = 0
     worker_rss_kb: dict[int, int] = {}
-    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-        writer = container.Writer(fh, entropy_coder, codec.hash, codec.fixed_point.symbols_per_spike)
-        for frames, chans, idx, (pid, rss_kb) in results:
-            worker_rss_kb[pid] = max(worker_rss_kb.get(pid, 0), rss_kb)
-            writer.add(idx, frames, chans)
-            n_spikes += len(idx)
-            n_frames_done = min(plan.n_frames, n_frames_done + plan.step)
-            if bar is not None:
-                dt = time.perf_counter() - t0
-                bar.set_postfix(spikes=n_spikes, spikes_s=f"{n_spikes / dt:,.0f}",
-                                x_rt=f"{n_frames_done / plan.fs_hz / dt:.2f}")
-                bar.update(1)
-        n = writer.close()
-        size = fh.tell()
-    if bar is not None:
-        bar.close()
+    try:  # an error or an interrupt (SIGTERM, see hwcae.stream.signals) removes the temporary file
+        with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+            writer = container.Writer(fh, entropy_coder, codec.hash, codec.fixed_point.symbols_per_spike)
+            for frames, chans, idx, (pid, rss_kb) in results:
+                worker_rss_kb[pid] = max(worker_rss_kb.get(pid, 0), rss_kb)
+                writer.add(idx, frames, chans)
+                n_spikes += len(idx)
+                n_frames_done = min(plan.n_frames, n_frames_done + plan.step)
+                if bar is not None:
+                    dt = time.perf_counter() - t0
+                    bar.set_postfix(spikes=n_spikes, spikes_s=f"{n_spikes / dt:,.0f}",
+                                    x_rt=f"{n_frames_done / plan.fs_hz / dt:.2f}")
+                    bar.update(1)
+            n = writer.close()
+            size = fh.tell()
+    finally:  # the progress line ends before any message that follows
+        if bar is not None:
+            bar.close()
     wall = time.perf_counter() - t0
     worker_rss_kb.pop(os.getpid(), None)  # chunks run in this process (jobs=1) count once
     own_kb = peak_rss_kb()
