@@ -136,7 +136,10 @@ def _decompress(args, nwb: bool) -> int:
     codec = load_model(args.checkpoint)
     if not Path(args.hwc).is_file():
         raise HwcaeError(f"file not found: {args.hwc}")
-    d = codec.unpack(Path(args.hwc).read_bytes())
+    try:
+        d = codec.unpack(Path(args.hwc).read_bytes())
+    except HwcaeError as exc:  # the header: name the file
+        raise HwcaeError(f"{args.hwc}: {exc}") from None
     if not d.complete and not args.partial:
         keep = f" (--partial writes the {len(d.times)} spikes that decode)" if len(d.times) else ""
         raise HwcaeError(f"{args.hwc}: {loss_line(d)}; nothing written{keep}")

@@ -177,8 +177,8 @@ def write(coder, model_hash: str, indices: np.ndarray, times: np.ndarray, channe
 
 
 def read_header(buf: bytes) -> dict:
-    if len(buf) < 5 or buf[:4] != MAGIC:
-        raise ContainerError("not an .hwc file (bad magic)" if len(buf) >= 4 else "file too short for an .hwc header")
+    if not buf.startswith(MAGIC) or len(buf) < 5:
+        raise ContainerError("file too short for an .hwc header" if MAGIC.startswith(buf[:4]) else "not an .hwc file (bad magic)")
     version = buf[4]
     if version not in _HEADER:
         raise ContainerError(f"container version {version} is not supported (this hwcae reads versions 1 and 2)")
