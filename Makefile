@@ -66,7 +66,7 @@ bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (r
 	$(BIN)/python benchmarks/run.py --out reports/bench.json
 
 report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.json (QUICK=1: < 5 min)
-	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,)
+	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,) --force
 
 report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~8 min each on one core)
 	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 --force || exit 1; done
