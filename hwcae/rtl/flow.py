@@ -13,6 +13,7 @@ import pydantic
 
 from hwcae.config import Strict, load_yaml
 from hwcae.fileio import write_text_atomic
+from hwcae.fixedpoint.compare import compare_codes
 from hwcae.fixedpoint.graph import FixedPointModel
 from hwcae.fixedpoint.reference import ReferenceEncoder
 from hwcae.rtl import simulate
@@ -37,23 +38,9 @@ def load_rtl_config(path: str | Path = RTL_CONFIG) -> RTLConfig:
     return load_yaml(RTLConfig, path)
 
 
-def compare_codes(ref: tuple, sim: dict) -> dict:
-    """Spike by spike: latent codes, indices and (if there is one) the gain code; ``ref`` is
-    (latent, indices) or (latent, indices, gain codes)."""
-    lat = (ref[0] == sim["latent"]).reshape(len(ref[0]), -1).all(axis=1)
-    idx = (ref[1] == sim["indices"]).all(axis=1)
-    gain = None
-    if len(ref) > 2 and ref[2] is not None:
-        gain = ref[2] == sim["gain"]
-        idx &= gain
-    out = {"spikes": int(len(lat)), "latent_exact": float((ref[0] == sim["latent"]).mean()),
-           "index_exact": float((ref[1] == sim["indices"]).mean()), "spikes_all_exact": float((lat & idx).mean())}
-    if gain is not None:
-        out["gain_code_exact"] = float(gain.mean())
-    bad = np.flatnonzero(~(lat & idx))
-    if len(bad):
-        out["first_mismatch_spike"] = int(bad[0])
-    return out
+def compare_sim(ref: tuple, sim: dict) -> dict:
+    """The reference's (latent, indices, gain codes) against a simulation's (:func:`simulate.run`)."""
+    return compare_codes(ref, (sim["latent"], sim["indices"], sim["gain"]))
 
 
 def run_rtl(model: FixedPointModel, design: str, inputs_uv: np.ndarray, out_dir: str | Path,
@@ -74,7 +61,7 @@ def run_rtl(model: FixedPointModel, design: str, inputs_uv: np.ndarray, out_dir:
     exe = simulate.build(prog, out)
     sim = simulate.run(exe, prog, codes, out)
     cycles = int(sim["cycles"].max())
-    report = {"design": design, "lanes": cfg.lanes, "input_step_uv": model.input_scale_uv * 2.0**model.input.exp, "rtl_vs_reference": compare_codes(expect, sim),
+    report = {"design": design, "lanes": cfg.lanes, "input_step_uv": model.input_scale_uv * 2.0**model.input.exp, "rtl_vs_reference": compare_sim(expect, sim),
               "cycles_per_spike": cycles, "cycles_min": int(sim["cycles"].min()),
               "widths": widths(prog), "memory_bits": prog.memory_bits,
               "program": [i.label for i in prog.instrs]}
@@ -87,7 +74,7 @@ def run_rtl(model: FixedPointModel, design: str, inputs_uv: np.ndarray, out_dir:
         pick = np.r_[0:min(cfg.gate_spikes, len(codes) - edge), len(codes) - edge:len(codes)]
         n = len(pick)
         gates = simulate.run(simulate.build(prog, out, core=out / "netlist.v", name="gates"), prog, codes[pick], out)
-        report["netlist_vs_reference"] = compare_codes(tuple(None if e is None else e[pick] for e in expect), gates)
+        report["netlist_vs_reference"] = compare_sim(tuple(None if e is None else e[pick] for e in expect), gates)
         write_text_atomic(out / "synth.json", json.dumps(syn, indent=2) + "\n")
         report["synthesis"] = {k: syn[k] for k in ("cells", "flip_flops", "nand2_eq", "logic_levels", "blocks")}
         progress(f"[{design}] Yosys: {syn['cells']} cells, {syn['flip_flops']} flip-flops, {syn['nand2_eq']:.0f} NAND2 eq, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from hwcae.fixedpoint.compare import compare_codes
 from hwcae.fixedpoint.graph import FixedPointModel
 from hwcae.fixedpoint.reference import ReferenceEncoder
 
@@ -49,15 +50,8 @@ def brevitas_codes(encoder, spikes_uv: np.ndarray, batch: int = 2048) -> tuple[n
 
 
 def compare(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> dict:
-    lat_ok = (a[0] == b[0]).reshape(len(a[0]), -1).all(axis=1)
-    idx_ok = (a[1] == b[1]).reshape(len(a[1]), -1).all(axis=1)
-    out = {"latent_exact": float((a[0] == b[0]).mean()), "index_exact": float((a[1] == b[1]).mean()),
-           "spikes_all_exact": float((lat_ok & idx_ok).mean())}
-    bad = np.flatnonzero(~(lat_ok & idx_ok))
-    if len(bad):
-        out["first_mismatch_spike"] = int(bad[0])
-        out["first_mismatch_in"] = "latent" if not lat_ok[bad[0]] else "index only (codeword search)"
-    return out
+    """(latent codes, indices) of two implementations, spike by spike (:func:`hwcae.fixedpoint.compare.compare_codes`)."""
+    return compare_codes(a, b)
 
 
 def csim_codes(project, model: FixedPointModel, ref: ReferenceEncoder, spikes_uv: np.ndarray) -> tuple:

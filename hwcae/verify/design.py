@@ -25,7 +25,8 @@ from hwcae.verify.checks import brevitas_codes, compare, csim_codes, edge_inputs
 
 
 def exact(pair: dict) -> bool:
-    return pair["index_exact"] == 1.0 and pair["latent_exact"] == 1.0
+    """Every code of every spike agrees (latent, indices and, where compared, the gain code)."""
+    return pair["spikes_all_exact"] == 1.0
 
 
 def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple(BACKENDS), root: Path | None = None,
@@ -49,12 +50,13 @@ def verify_design(qat_path: str | Path, spikes_uv: np.ndarray, *, backends=tuple
 def _verify(qat_path, spikes_uv, backends, root, out_root, qonnx_spikes, synth, rtl, progress) -> dict:
     b = build_design(qat_path, backends=backends, root=root, out_root=out_root, progress=progress)
     name = b.design.name
-    inputs = np.concatenate([encoder_inputs(b.model, spikes_uv), edge_inputs(b.design.input.range_uv)])
+    edge = edge_inputs(b.design.input.range_uv)
+    inputs = np.concatenate([encoder_inputs(b.model, spikes_uv), edge])
     ref = ReferenceEncoder(b.model)
     r = ref.encode(inputs)
     brev = brevitas_codes(b.encoder, inputs)
     report = {"design": name, "checkpoint": str(qat_path), "spikes": int(len(inputs)),
-              "edge_inputs": int(len(inputs) - len(spikes_uv)), "brevitas_vs_reference": compare(brev, r),
+              "edge_inputs": len(edge), "brevitas_vs_reference": compare(brev, r),
               "saturation": dict(ref.saturation)}
     if qonnx_spikes != 0:
         n = len(inputs) if qonnx_spikes is None else min(len(inputs), qonnx_spikes)
@@ -66,7 +68,7 @@ def _verify(qat_path, spikes_uv, backends, root, out_root, qonnx_spikes, synth, 
     if rtl:  # the generated Verilog in Verilator, beside make rtl's build (no synthesis: `hwcae rtl` does that)
         from hwcae.rtl.flow import run_rtl
 
-        edge = edge_inputs(b.design.input.range_uv)  # the RTL takes spikes as detected (it runs the gain stage)
+        # the RTL takes spikes as detected: it runs the gain stage itself
         sim = run_rtl(b.model, name, np.concatenate([spikes_uv, edge]), b.root / "rtl-verify", edge=len(edge),
                       synth=False, progress=progress)
         report["reference_vs_rtl"] = sim["rtl_vs_reference"]

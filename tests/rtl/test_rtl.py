@@ -10,7 +10,7 @@ from hwcae.errors import HwcaeError
 from hwcae.fixedpoint.graph import Add, Conv, FixedPointModel, MaxPool, Quant, Reshape, Search, Word
 from hwcae.fixedpoint.reference import ReferenceEncoder
 from hwcae.rtl import simulate
-from hwcae.rtl.flow import compare_codes
+from hwcae.rtl.flow import compare_sim
 from hwcae.rtl.schedule import lower
 from hwcae.rtl.verilog import SOURCES, write_verilog
 
@@ -63,7 +63,7 @@ def test_every_operation_is_bit_exact_in_verilator(tmp_path, lanes):
     model = every_op_model()
     prog, codes, expect = _simulate(model, lanes, tmp_path)
     sim = simulate.run(simulate.build(prog, tmp_path), prog, codes, tmp_path)
-    res = compare_codes(expect, sim)
+    res = compare_sim(expect, sim)
     assert res["spikes_all_exact"] == 1.0, res
     assert (expect[1] == 3).any() and not (expect[1] == 5).any()  # the tied pair was hit: the lower index won
     # cycles: every spike takes the same, and more lanes take fewer
@@ -83,11 +83,11 @@ def test_a_one_bit_change_in_a_weight_is_caught(tmp_path):
     model = every_op_model()
     prog, codes, expect = _simulate(model, 4, tmp_path)
     exe = simulate.build(prog, tmp_path)
-    assert compare_codes(expect, simulate.run(exe, prog, codes, tmp_path))["spikes_all_exact"] == 1.0
+    assert compare_sim(expect, simulate.run(exe, prog, codes, tmp_path))["spikes_all_exact"] == 1.0
     lines = (tmp_path / "weights.hex").read_text().splitlines()
     lines[0] = f"{int(lines[0], 16) ^ (1 << (prog.weight_bits - 2)):x}"  # one bit of lane 0's first weight
     (tmp_path / "weights.hex").write_text("\n".join(lines) + "\n")
-    res = compare_codes(expect, simulate.run(exe, prog, codes, tmp_path))  # the ROM is read at simulation start
+    res = compare_sim(expect, simulate.run(exe, prog, codes, tmp_path))  # the ROM is read at simulation start
     assert res["latent_exact"] < 1.0 and res["spikes_all_exact"] < 0.9, res
 
 
