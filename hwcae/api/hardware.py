@@ -21,7 +21,6 @@ def fixed_point_model(checkpoint: PathLike):
     return extract(load_qat(checkpoint)[0].encoder)
 
 
-
 def build_design(checkpoint: PathLike, *, backends: tuple[str, ...] | None = None, out: PathLike = "hls/build",
                  progress=print):
     """QONNX export, the typed fixed-point model and one compiled HLS project per backend

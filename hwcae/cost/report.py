@@ -50,14 +50,15 @@ def rtl_engine(fixed, design: str, tech, lanes: int, build_dir: Path = Path("hls
     prog = lower(fixed, lanes)
     w = widths(prog)
     out = {"lanes": lanes, "cycles": prog.cycles_per_spike(), "sram_bits": sum(prog.memory_bits.values()),
-           "memory_bits": prog.memory_bits, "multipliers": lanes, "source": "estimated (no RTL build)"}
+           "memory_bits": prog.memory_bits, "multipliers": lanes, "measured": False,
+           "source": "estimated (no RTL build)"}
     blocks = estimate_blocks(w, tech)
     out["gates_ge"] = sum(blocks.values())
     out["blocks"] = [{"block": k, "estimated_ge": round(v)} for k, v in blocks.items()]
     build = load_rtl_build(build_dir / design / "rtl")
     if build and build["verify"].get("widths") == w and build["verify"]["rtl_vs_reference"]["spikes_all_exact"] == 1.0:
         out.update(gates_ge=build["synth"]["nand2_eq"], cycles=build["verify"]["cycles_per_spike"],
-                   blocks=compare_blocks(build, tech), estimated_gates_ge=out["gates_ge"],
+                   blocks=compare_blocks(build, tech), estimated_gates_ge=out["gates_ge"], measured=True,
                    source=f"measured: Yosys netlist and Verilator cycles ({build_dir / design / 'rtl'})")
     return out
 
@@ -85,7 +86,7 @@ def table(result: dict) -> pd.DataFrame:
 def operating_point(r: dict) -> str:
     """The assumptions every figure rests on, in one line."""
     b = r["budget"]
-    arch = (f"hwcae's {r['rtl']['lanes']}-lane RTL engine (gates {r['rtl']['source'].split(':')[0].split(' (')[0]})"
+    arch = (f"hwcae's {r['rtl']['lanes']}-lane RTL engine (gates {'measured' if r['rtl']['measured'] else 'estimated'})"
             if "rtl" in r else f"hls4ml's per-layer datapath at reuse {b['reuse']}")
     return (f"operating point: {b['channels']:,} channels at {b['rate_hz']:g} spikes/s, clock {b['clock_hz'] / 1e6:g} MHz, "
             f"{arch}, radio {b['radio_pj_per_bit']:g} pJ/bit, budgets {b['power_budget_mw']:g} mW / "

@@ -119,8 +119,8 @@ def gain_logic(prog: Program, w: dict) -> dict[str, str]:
         reach = [t for t in g["thresholds"] if t < 2 ** w["DW"]]  # beyond: no trough word reaches it
         lits = [_hex(t, w["DW"] + 1).replace("'h", "'sh") for t in reach]  # signed: a positive word is no trough
         terms = [f"{{{gb - 1}'d0, (trough >= {t})}}" if gb > 1 else f"(trough >= {t})" for t in lits] or [f"{gb}'d0"]
-        block = _fill(GAIN_BLOCK, {k: w[k] for k in ("S0", "IN_LO", "IN_HI")}).replace("@G_EXT@", _zext("gcode", gb, w["SW"])).replace(
-            "@SUM@", "\n      + ".join(terms))
+        block = _fill(GAIN_BLOCK, {**{k: w[k] for k in ("S0", "IN_LO", "IN_HI")}, "G_EXT": _zext("gcode", gb, w["SW"]),
+                                   "SUM": "\n      + ".join(terms)})
     return {"GAIN_BLOCK": block, "OUT_GAIN": _zext("gcode", gb, w["OB"]), "OUT_INDEX": _zext("bidx", w["XB"], w["OB"])}
 
 
