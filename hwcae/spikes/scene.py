@@ -2,7 +2,7 @@
 concrete settings drawn from it by seed.
 
 The built-in splits (``hwcae/spikes/presets.yaml``) and the external suite
-(``hwcae/evaluate/suite.yaml``) are both scenes; every recording draws its own settings with its own
+(``hwcae/spikes/suite.yaml``) are both scenes, read strictly (:func:`hwcae.config.safe_load`); every recording draws its own settings with its own
 seed, so a split is reproducible from its YAML alone. Units: um, uV, Hz, ms.
 """
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Literal
 
 import numpy as np
 import pydantic
-import yaml
 
-from hwcae.config import Strict, parse
+from hwcae.config import Strict, parse, safe_load
 from hwcae.errors import HwcaeError
 
 #: Probe layouts: (columns, x pitch um, y pitch um, y shift per column um). Pitches are multiplied
@@ -98,11 +97,23 @@ class Scene(Strict):
         return self
 
 
+def _mapping(text: str, source: str) -> dict:
+    """YAML text read strictly (:func:`hwcae.config.safe_load`: a repeated key is an error) as a mapping."""
+    table = safe_load(text, source)
+    if not isinstance(table, dict):
+        raise HwcaeError(f"{source}: expected a mapping at the top level")
+    return table
+
+
+def scenes_from_text(text: str, source: str) -> dict[str, Scene]:
+    """Every scene of a scenes YAML text (a top-level ``defaults`` key, anchors only, is skipped)."""
+    return {name: parse(Scene, body, f"{source}: {name}") for name, body in _mapping(text, source).items()
+            if name != "defaults"}
+
+
 def load_scenes(package: str, filename: str) -> dict[str, Scene]:
-    """Every scene of a YAML file shipped in ``package`` (a top-level ``defaults`` key is skipped)."""
-    text = resources.files(package).joinpath(filename).read_text()
-    table = yaml.safe_load(text)
-    return {name: parse(Scene, body, f"{filename}: {name}") for name, body in table.items() if name != "defaults"}
+    """Every scene of a YAML file shipped in ``package``."""
+    return scenes_from_text(resources.files(package).joinpath(filename).read_text(), filename)
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,7 +135,7 @@ SUITE_SPLITS = ("final", "val")
 @functools.lru_cache(maxsize=1)
 def suite() -> Suite:
     text = resources.files("hwcae.spikes").joinpath("suite.yaml").read_text()
-    return parse(Suite, yaml.safe_load(text), "suite.yaml")
+    return parse(Suite, _mapping(text, "suite.yaml"), "suite.yaml")
 
 
 def suite_scene(name: str, split: str = "final") -> Scene:

@@ -139,6 +139,28 @@ def test_scene_presets_and_suite_still_load():
     assert safe_load(text, "presets.yaml") == yaml.safe_load(text)
 
 
+def test_scene_yaml_is_read_strictly():
+    """presets.yaml and suite.yaml go through hwcae.config.safe_load (PyYAML's loader kept the last of
+    a repeated key): every shipped scene still loads the same; a repeated key or a list is one line."""
+    import re
+
+    from hwcae.config import safe_load
+    from hwcae.errors import HwcaeError
+    from hwcae.spikes.scene import presets, scenes_from_text, suite
+
+    text = (ROOT / "hwcae/spikes/presets.yaml").read_text()
+    assert scenes_from_text(text, "presets.yaml") == presets() and len(presets()) >= 5
+    suite_text = (ROOT / "hwcae/spikes/suite.yaml").read_text()
+    assert safe_load(suite_text, "suite.yaml") == yaml.safe_load(suite_text) and len(suite().sets) >= 5
+    doubled = re.sub(r"^tiny:.*$", "tiny:\n  duration_s: 2.0", text, count=1, flags=re.M)  # tiny sets it again below
+    with pytest.raises(HwcaeError, match=r"^presets.yaml: not valid YAML \(line \d+\): duplicate key 'duration_s'$"):
+        scenes_from_text(doubled, "presets.yaml")
+    for bad, words in [("- tiny\n", "expected a mapping at the top level"), ("tiny: {duration_s: 1\n", "not valid YAML"),
+                       ("tiny: {duration_s: '4'}\n", "presets.yaml: tiny: ")]:
+        with pytest.raises(HwcaeError, match=re.escape(words)):
+            scenes_from_text(bad, "presets.yaml")
+
+
 @HYP
 @given(value=st.one_of(st.integers(2, 24), st.sampled_from([2, 8, 24])))
 def test_valid_widths_load(value, tmp_path_factory):
