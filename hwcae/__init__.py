@@ -10,7 +10,8 @@ Layers (the import rule, checked by ``tests/test_layers.py``): a module imports 
 package and from packages in lower layers, never from a higher layer or from another package of
 its own layer. Low to high (see :data:`LAYERS`):
 
-    core        hwcae (this file: constants), errors, then fileio, config, metrics
+    core        hwcae (this file: constants), errors, then fileio, config, metrics, validate
+    operating_point  the one operating point (hls/operating_point.yaml)
     fixedpoint  the typed integer model of the on-chip encoder, its NumPy reference, save/load
     codec       symbol statistics, entropy coders, the .hwc container (NumPy only)
     spikes, baselines
@@ -20,6 +21,7 @@ its own layer. Low to high (see :data:`LAYERS`):
     export, cost, adapt (calibration on the user's spikes)
     verify, stream
     evaluate
+    explore     the design-space search (Optuna; local processes or Dask)
     api
     cli
 """
@@ -40,6 +42,7 @@ LAYERS = (
     ("hwcae",),  # this file: constants (its lazy API exports are the one exception to the rule)
     ("errors",),
     ("fileio", "config", "metrics", "validate"),
+    ("operating_point",),  # hls/operating_point.yaml: read by export, rtl, cost
     ("fixedpoint",),
     ("codec",),
     ("spikes", "baselines"),
@@ -49,6 +52,7 @@ LAYERS = (
     ("export", "cost", "adapt"),
     ("verify", "stream"),
     ("evaluate",),
+    ("explore",),
     ("api",),
     ("cli",),
     ("__main__",),

@@ -41,6 +41,37 @@ def cr_from_bits(bits_per_spike: float) -> float:
     return RAW_BITS_PER_SPIKE / bits_per_spike
 
 
+#: Sample words the footings count a spike against: the seed's 16-bit snippets and the 12- and
+#: 10-bit words implant ADCs digitise at.
+SNIPPET_BITS = (16, 12, 10)
+
+
+def footings(bits_per_spike: float, *, rate_hz: float, sample_rate_hz: float, stream_bits: int = 12) -> dict:
+    """Compression ratios of ``bits_per_spike`` on every footing: ``cr_snippet16`` / ``12`` / ``10``
+    against one 4 x 64 snippet of 16-, 12- or 10-bit samples (16 is ``cr_fixed``'s convention), and
+    ``cr_stream`` against the raw continuous stream one channel would otherwise send
+    (``sample_rate_hz`` x ``stream_bits`` bits/s) when it fires ``rate_hz`` spikes/s. The stream
+    ratio is honest only when ``bits_per_spike`` counts times and channels (a real ``.hwc`` file)."""
+    if not bits_per_spike > 0 or not math.isfinite(bits_per_spike):
+        raise ValueError(f"bits per spike must be positive and finite, got {bits_per_spike}")
+    out = {f"cr_snippet{b}": 4 * 64 * b / bits_per_spike for b in SNIPPET_BITS}
+    out["cr_stream"] = sample_rate_hz * stream_bits / (rate_hz * bits_per_spike)
+    return out
+
+
+def recording_footings(coded_bits: float, *, channels: int, duration_s: float, fs_hz: float, spikes: int) -> dict:
+    """What a recording's coded spikes (``coded_bits`` in all, times and channels included) save
+    against streaming it raw: ``cr_stream16`` / ``12`` / ``10`` = channels x duration x fs x 16 / 12 /
+    10 bits over ``coded_bits``, and ``cr_snippet16`` etc. per spike, at the measured firing rate."""
+    if coded_bits <= 0 or spikes <= 0:
+        return {"rate_hz": 0.0}
+    raw = channels * duration_s * fs_hz
+    out = {"rate_hz": spikes / (channels * duration_s), "bits_per_spike": coded_bits / spikes}
+    out |= {f"cr_stream{b}": raw * b / coded_bits for b in SNIPPET_BITS}
+    out |= {f"cr_snippet{b}": 4 * 64 * b * spikes / coded_bits for b in SNIPPET_BITS}
+    return out
+
+
 def entropy_bits(indices: np.ndarray, k: int) -> float:
     """Empirical entropy in bits of the pooled index distribution."""
     counts = np.bincount(np.asarray(indices).reshape(-1), minlength=k).astype(np.float64)

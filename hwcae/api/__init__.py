@@ -182,7 +182,7 @@ def compress_recording(model, plan, out: PathLike, *, coder: str | None = None, 
 # -- evaluation ---------------------------------------------------------------------------------
 
 def evaluate_set(spikes, model: PathLike | dict | None = None, *, bits: float | None = None, fit_spikes=None,
-             bounds: bool = False, by_recording: bool = False) -> dict:
+             bounds: bool = False, by_recording: bool = False, progress: bool = False) -> dict:
     """Rate vs distortion of the CAE and the baselines (PCA, DWT, compressive sensing) on one spike
     set: baselines fitted on ``fit_spikes`` (default the set's first half), every row scored on the
     rest, SNDR against the clean twin where there is one. ``hwcae.evaluate.table.format_table``
@@ -190,7 +190,7 @@ def evaluate_set(spikes, model: PathLike | dict | None = None, *, bits: float | 
     from hwcae.evaluate.table import evaluate as _evaluate
 
     return _evaluate(spikes, checkpoint=None if model is None else _payload(model), bits=bits, fit_data=fit_spikes, with_bounds=bounds,
-                     by_recording=by_recording)
+                     by_recording=by_recording, progress=progress)
 
 
 def evaluate_suite(checkpoints: dict[str, PathLike | dict], *, split: str = "final", sets: list[str] | None = None,
@@ -227,12 +227,12 @@ def evaluate_calibration(checkpoints: dict[str, PathLike | dict], levels: list[s
     return run_calibration(ckpts, levels, split=split, only=sets)
 
 
-def compare_designs(float_checkpoint: PathLike, qat_checkpoints: list[PathLike], spikes) -> list[dict]:
+def compare_designs(float_checkpoint: PathLike, qat_checkpoints: list[PathLike], spikes, *, progress: bool = False) -> list[dict]:
     """Float vs fixed point on the same spikes: one row per model (SNDR, compression, agreement of
     indices with the float model, weight bits, MACs, saturation counts)."""
     from hwcae.evaluate.compare import compare_designs as _compare
 
-    return _compare(float_checkpoint, qat_checkpoints, spikes)
+    return _compare(float_checkpoint, qat_checkpoints, spikes, progress=progress)
 
 
 def write_report(out: PathLike = "reports", *, data: list[str] | None = None, checkpoint: PathLike = "models/float.pt",

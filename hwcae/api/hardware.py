@@ -47,21 +47,20 @@ def verify_design(checkpoint: PathLike, spikes_uv: np.ndarray, *, backends: tupl
                    synth=synth, rtl=rtl, verbose=verbose, progress=progress)
 
 
-def estimate_cost(checkpoint: PathLike, *, tech: str = "65nm", **budget) -> dict:
+def estimate_cost(checkpoint: PathLike, *, tech: str | None = None, **budget) -> dict:
     """Gates, SRAM, energy per spike, uW per channel and channel capacity of a QAT design at a node
     (``hwcae/cost/tech/<node>.yaml``); ``budget`` overrides :class:`hwcae.cost.estimate.Budget`
     fields (channels, rate_hz, radio_pj_per_bit, clock_hz, lanes, reuse, ...): by default hwcae's
-    RTL engine at ``hls/rtl.yaml``'s lanes (measured where ``hwcae rtl`` built it); ``lanes=None``
+    RTL engine at ``hls/rtl.yaml``'s lanes, at ``hls/operating_point.yaml``'s node and budget (measured where ``hwcae rtl`` built it); ``lanes=None``
     costs hls4ml's per-layer datapath at ``reuse`` (default ``hls/catapult.yaml``'s)."""
     from hwcae.cost.estimate import Budget
     from hwcae.cost.report import cost_for_checkpoint
     from hwcae.export.backends import BACKENDS
 
-    from hwcae.rtl.flow import load_rtl_config
+    from hwcae.operating_point import load_operating_point
 
     budget.setdefault("reuse", BACKENDS["catapult"].config().reuse_factor)
-    budget.setdefault("lanes", load_rtl_config().lanes)  # lanes=None: hls4ml's per-layer datapath
-    return cost_for_checkpoint(str(checkpoint), tech, Budget(**budget))
+    return cost_for_checkpoint(str(checkpoint), tech or load_operating_point().node, Budget.at_operating_point(**budget))
 
 
 def build_rtl(checkpoint: PathLike, spikes_uv: np.ndarray | None = None, *, out: PathLike = "hls/build",

@@ -30,7 +30,7 @@ def run(args) -> int:
     check_outputs(args, [args.json, args.json and Path(args.json).with_suffix(".png")],
                   [args.float_ckpt, *args.qat, *spec_files(args.data)])
     data, desc = load_spikes_arg(args, args.data)
-    rows = compare_designs(args.float_ckpt, args.qat, data)
+    rows = compare_designs(args.float_ckpt, args.qat, data, progress=True)
     cols = ["design", "bits", "sndr_db_mean", "sndr_db_median", "sndr_clean_db_mean", "sndr_clean_db_median",
             "cr_fixed", "cr_entropy", "index_agreement", "weight_bits", "macs"]
     df = pd.DataFrame(rows)[cols]

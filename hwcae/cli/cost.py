@@ -8,20 +8,26 @@ from hwcae.validate import nonneg_float, positive_float, positive_int
 
 
 def add_parser(sub):
-    p = sub.add_parser("cost", help="hardware cost and per-channel power of a fixed-point design", description=__doc__)
+    from hwcae.operating_point import load_operating_point
+
+    op = load_operating_point()
+    p = sub.add_parser("cost", help="hardware cost and per-channel power of a fixed-point design", description=__doc__
+                       + "\nEvery default comes from hls/operating_point.yaml, the one operating point of the HLS projects,"
+                       " make rtl and this report.")
     p.add_argument("--checkpoint", help="QAT checkpoint (e.g. models/qat-w8a8.pt)")
-    p.add_argument("--tech", default="65nm", help="node name (hwcae/cost/tech) or tech YAML path")
-    p.add_argument("--channels", type=positive_int, default=1024)
-    p.add_argument("--rate-hz", type=positive_float, default=50.0, help="spikes per second per channel")
-    p.add_argument("--radio-pj-per-bit", type=nonneg_float, default=130.0, help="transmission energy per bit")
-    p.add_argument("--clock-hz", type=positive_float, default=20e6)
+    p.add_argument("--tech", help=f"node name (hwcae/cost/tech: 28nm, 45nm, 65nm) or tech YAML path (default {op.node})")
+    p.add_argument("--channels", type=positive_int, help=f"recording channels the chip serves (default {op.channels})")
+    p.add_argument("--rate-hz", type=positive_float, help=f"detected spikes per second per channel (default {op.rate_hz:g})")
+    p.add_argument("--radio-pj-per-bit", type=nonneg_float,
+                   help=f"radio energy per transmitted bit, pJ (default {op.radio_pj_per_bit:g})")
+    p.add_argument("--clock-hz", type=positive_float, help=f"clock of the encoder, Hz (default {op.clock_hz:g})")
     p.add_argument("--reuse", type=positive_int, help="reuse factor of the hls4ml datapath (default: from hls/catapult.yaml)")
     p.add_argument("--lanes", type=positive_int, help="MAC lanes of hwcae's RTL engine (default: hls/rtl.yaml); its gates and "
                    "cycles are measured where `hwcae rtl` built the design, else estimated")
     p.add_argument("--hls-datapath", action="store_true",
                    help="cost hls4ml's per-layer datapath at --reuse instead of the RTL engine")
-    p.add_argument("--power-budget-mw", type=positive_float, default=10.0)
-    p.add_argument("--area-budget-mm2", type=positive_float, default=4.0)
+    p.add_argument("--power-budget-mw", type=positive_float, help=f"power budget of the chip, mW (default {op.power_budget_mw:g})")
+    p.add_argument("--area-budget-mm2", type=positive_float, help=f"area budget of the encoders, mm^2 (default {op.area_budget_mm2:g})")
     p.add_argument("--instances", type=positive_int, help="fix the number of encoder instances (default: as many as needed)")
     p.add_argument("--json", help="write every number here")
     p.add_argument("--all", action="store_true", help="every default design x every node -> --out")
@@ -41,7 +47,7 @@ def run(args) -> int:
     from hwcae.errors import HwcaeError
     from hwcae.export.backends import load_hls_config
     from hwcae.fileio import write_text_atomic
-
+    from hwcae.operating_point import load_operating_point
     from hwcae.rtl.flow import load_rtl_config
 
     if args.all:
@@ -52,14 +58,15 @@ def run(args) -> int:
         check_outputs(args, [args.json], [args.checkpoint])
     reuse = args.reuse or load_hls_config("catapult").reuse_factor
     lanes = None if args.hls_datapath else (args.lanes or load_rtl_config().lanes)
-    budget = Budget(channels=args.channels, rate_hz=args.rate_hz, radio_pj_per_bit=args.radio_pj_per_bit,
-                    clock_hz=args.clock_hz, reuse=reuse, lanes=lanes, power_budget_mw=args.power_budget_mw,
-                    area_budget_mm2=args.area_budget_mm2, instances=args.instances)
+    budget = Budget.at_operating_point(channels=args.channels, rate_hz=args.rate_hz, radio_pj_per_bit=args.radio_pj_per_bit,
+                                       clock_hz=args.clock_hz, reuse=reuse, lanes=lanes, power_budget_mw=args.power_budget_mw,
+                                       area_budget_mm2=args.area_budget_mm2, instances=args.instances)
     if args.all:
         return _all(args, budget)
     if not args.checkpoint:
         raise HwcaeError("give --checkpoint (or --all)")
     r = estimate_cost(args.checkpoint, tech=args.tech, **asdict(budget))
+    print(load_operating_point().describe())
     import pandas as pd
 
     with pd.option_context("display.width", 220, "display.max_columns", 20):
@@ -96,17 +103,20 @@ def _all(args, budget) -> int:
     from hwcae.api import estimate_cost
     from hwcae.cli.qat import DEFAULT_DESIGNS
     from hwcae.cost.report import operating_point, overview, write_report
-    from hwcae.fileio import write_text_atomic
+    from tqdm import tqdm
 
     from hwcae.cost.tech import TECH_DIR
+    from hwcae.fileio import write_text_atomic
+    from hwcae.operating_point import load_operating_point
 
     results, written = [], []
-    for d in DEFAULT_DESIGNS:
-        for node in sorted(p.stem for p in TECH_DIR.glob("*.yaml")):
-            r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
-            written += write_report(r, args.out, budget)
-            results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
+    nodes = sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
+    for d, node in tqdm([(d, n) for d in DEFAULT_DESIGNS for n in nodes], desc="cost", unit="report", leave=False):
+        r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
+        written += write_report(r, args.out, budget)
+        results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
     write_text_atomic(Path(args.out) / "summary.json", json.dumps(results, indent=2, default=str) + "\n")
+    print(load_operating_point().describe())
     print(operating_point(results[0]))
     print(overview(results).to_string(index=False))
     print(f"wrote {len(written) + 1} files to {args.out}/ (<design>-<node>.md / .csv / .png, summary.json)")

@@ -105,7 +105,8 @@ def run(args) -> int:
     if fit is None and len(data) < 4:
         raise HwcaeError(f"--data has {len(data)} spikes; need at least 4 to fit and score")
     result = evaluate_set(data, args.checkpoint[0] if args.checkpoint else None, bits=args.bits_per_spike,
-                      fit_spikes=fit, bounds=args.bounds, by_recording=args.by_recording)
+                      fit_spikes=fit, bounds=args.bounds, by_recording=args.by_recording,
+                          progress=True)
     result["data"] = desc
     print(f"data: {desc['source']} ({result['scored_spikes']} spikes scored; {result['split']})")
     print(format_table(result))

@@ -50,6 +50,7 @@ def run(args) -> int:
     from hwcae.errors import HwcaeError
     from hwcae.fileio import write_text_atomic
     from hwcae.rtl.flow import load_rtl_config
+    from hwcae.operating_point import load_operating_point
 
     designs = args.design or DEFAULT_DESIGNS
     if args.checkpoint and len(designs) != 1:
@@ -69,15 +70,19 @@ def run(args) -> int:
 
     # the slowest designs (conv encoders: most cycles to simulate) first, so the workers finish together
     order = sorted(designs, key=lambda d: "tiny" not in d and "conv" not in d)
-    reports = Parallel(n_jobs=min(args.jobs, len(designs)))(
+    from tqdm import tqdm
+
+    runs = Parallel(n_jobs=min(args.jobs, len(designs)), return_as="generator")(
         delayed(build_rtl)(ckpts[d], data.spikes[:n], out=args.out, lanes=args.lanes, synth=not args.no_synth)
         for d in order)
+    reports = list(tqdm(runs, total=len(order), desc="rtl", unit="design"))
     by_design = dict(zip(order, reports))
     rows = [summary_row(by_design[d]) for d in designs]
     df = pd.DataFrame(rows)
     print()
     print(df.drop(columns="all_exact").to_string(index=False))
-    print(f"spikes/s at {cfg.clock_mhz:g} MHz (hls/rtl.yaml); NAND2 eq: Yosys generic gates weighted by "
+    print(load_operating_point().describe())
+    print(f"spikes/s at the operating point's clock; NAND2 eq: Yosys generic gates weighted by "
           "NanGate 45 nm cell areas; memory bits: weight + bias ROM + activation RAM (not in the gate count)")
     if args.json:
         write_text_atomic(args.json, json.dumps(rows, indent=2) + "\n")

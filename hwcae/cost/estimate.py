@@ -122,6 +122,20 @@ class Budget:
     heat_flux_mw_per_mm2: float = 0.8  # project limit (issue 7): ~80 mW/cm^2 keeps tissue heating near 1 C
     link_bps: float = 10e6
 
+    @classmethod
+    def at_operating_point(cls, op=None, **overrides) -> "Budget":
+        """The budget of ``hls/operating_point.yaml`` (or ``op``) on hwcae's RTL engine at
+        ``hls/rtl.yaml``'s lanes, with ``overrides`` (None = keep; ``lanes=None`` = hls4ml's datapath)."""
+        from hwcae.operating_point import load_operating_point
+        from hwcae.rtl.flow import load_rtl_config
+
+        op = op or load_operating_point()
+        fields = dict(lanes=load_rtl_config().lanes, channels=op.channels, rate_hz=op.rate_hz, radio_pj_per_bit=op.radio_pj_per_bit,
+                      sample_rate_hz=op.sample_rate_hz, clock_hz=op.clock_hz, power_budget_mw=op.power_budget_mw,
+                      area_budget_mm2=op.area_budget_mm2, link_bps=op.link_mbps * 1e6)
+        fields.update({k: v for k, v in overrides.items() if v is not None or k == "lanes"})
+        return cls(**fields)
+
 
 def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: float, engine: dict | None = None) -> dict:
     """Everything per spike, per instance and per channel. ``engine`` (``gates_ge``, ``cycles``,

@@ -35,19 +35,26 @@ def float_weight_bits(model) -> int:
     return 32 * sum(p.numel() for p in model.encoder.parameters()) + 32 * model.vq.codebook.numel()
 
 
-def compare_designs(float_checkpoint, qat_checkpoints, data) -> list[dict]:
+def compare_designs(float_checkpoint, qat_checkpoints, data, progress: bool = False) -> list[dict]:
     """Rows for the float checkpoint, then each QAT checkpoint, on ``data`` (a SpikeSet)."""
+    from tqdm import tqdm
+
     from hwcae.model.checkpoint import load_checkpoint
     from hwcae.stream.codec import Codec
+
+    bar = tqdm(total=1 + len(qat_checkpoints), desc="compare", unit="model", disable=not progress, leave=False)
 
     fcodec = Codec(load_checkpoint(float_checkpoint, kind="float"))
     farch = fcodec.arch
     r, fidx = row(f"float ({farch.name})", fcodec, data.spikes, data.clean, float_weight_bits(fcodec.model), 32, 32, None)
     rows = [r]
+    bar.update()
     for path in qat_checkpoints:
         codec = Codec(load_checkpoint(path, kind="qat"))
         d = codec.design
         r, _ = row(d.name, codec, data.spikes, data.clean, codec.fixed_point.weight_bits(), d.weight_bits,
                    d.activation_bits, fidx if codec.arch.name == farch.name else None)
         rows.append(r)
+        bar.update()
+    bar.close()
     return rows

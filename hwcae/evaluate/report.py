@@ -195,7 +195,9 @@ def _cost(path: str | None) -> dict | None:
     from hwcae.cost.estimate import Budget
     from hwcae.cost.report import cost_for_checkpoint, summary_lines
 
-    r = cost_for_checkpoint(path, "65nm", Budget())
+    from hwcae.operating_point import load_operating_point
+
+    r = cost_for_checkpoint(path, load_operating_point().node, Budget.at_operating_point())
     return {"summary": summary_lines(r), "power_per_channel_uw": r["power_per_channel_uw"],
             "energy_per_spike_pj": r["energy_per_spike_pj"], "channel_capacity": r["channel_capacity"],
             "area_mm2": r["area_mm2"], "design": r["design"], "tech": r["tech"]}

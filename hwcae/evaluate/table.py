@@ -13,7 +13,7 @@ import pandas as pd
 from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.baselines.dwt import DWTCodec
 from hwcae.baselines.pca import PCACodec
-from hwcae.metrics import entropy_bits, summarize
+from hwcae.metrics import entropy_bits, footings, summarize
 from hwcae.spikes.spikeset import SpikeSet
 
 DEFAULT_BITS = 112.0  # 16 indices x 7 bits: the seed's fixed-length rate
@@ -77,11 +77,46 @@ def cae_row(payload: dict, score: SpikeSet, keep: dict | None = None) -> dict:
     row["cr_bytes"] = row[f"cr_bytes_{codec.bitstream.default_coder}"]
     row["coder_rates"] = codec.bitstream.rate_report(idx)
     row["huffman_table_bits"] = codec.coders["huffman"].table_bits
+    row["footings"] = footing_rows({"fixed length": arch.bits_per_spike_fixed,
+                                    "ideal entropy coder": RAW_BITS_PER_SPIKE / row["cr_entropy"],
+                                    f".hwc file ({codec.bitstream.default_coder}, times + channels)": RAW_BITS_PER_SPIKE / row["cr_bytes"]})
     return row
 
 
+def footing_rows(bits: dict[str, float]) -> dict:
+    """Each way of counting bits per spike -> its compression ratios on every footing
+    (:func:`hwcae.metrics.footings`) at the operating point's firing and sampling rates."""
+    from hwcae.operating_point import load_operating_point
+
+    op = load_operating_point()
+    return {"rate_hz": op.rate_hz, "sample_rate_hz": op.sample_rate_hz,
+            "rows": {name: {"bits_per_spike": b, **footings(b, rate_hz=op.rate_hz, sample_rate_hz=op.sample_rate_hz)}
+                     for name, b in bits.items()}}
+
+
+def format_footings(f: dict) -> str:
+    """The footings block of ``hwcae eval``: one row per way of counting bits."""
+    df = pd.DataFrame.from_dict(f["rows"], orient="index").rename(columns={
+        "bits_per_spike": "bits/spike", "cr_snippet16": "vs 16-bit snippet", "cr_snippet12": "vs 12-bit",
+        "cr_snippet10": "vs 10-bit", "cr_stream": "vs raw stream"})
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        text = df.to_string(float_format=lambda v: f"{v:.1f}")
+    return (f"compression ratio of the CAE on every footing (snippet = 4 x 64 samples; raw stream = one channel's "
+            f"{f['sample_rate_hz'] / 1e3:g} kHz x 12-bit samples at {f['rate_hz']:g} spikes/s per channel, "
+            f"hls/operating_point.yaml; only the .hwc row counts times and channels):\n{text}")
+
+
 def evaluate(data: SpikeSet, *, checkpoint: dict | None = None, bits: float | None = None,
-             fit_data: SpikeSet | None = None, with_bounds: bool = False, by_recording: bool = False) -> dict:
+             fit_data: SpikeSet | None = None, with_bounds: bool = False, by_recording: bool = False,
+             progress: bool = False) -> dict:
+    from tqdm import tqdm
+
+    steps = 2 + with_bounds + by_recording
+    with tqdm(total=steps, desc="eval", unit="step", disable=not progress, leave=False) as bar:
+        return _evaluate(data, checkpoint, bits, fit_data, with_bounds, by_recording, bar)
+
+
+def _evaluate(data, checkpoint, bits, fit_data, with_bounds, by_recording, bar) -> dict:
     if fit_data is None:
         fit_data, score = data.halves()
         split = "baselines fitted on the first half of --data; all rows scored on the second half"
@@ -95,22 +130,30 @@ def evaluate(data: SpikeSet, *, checkpoint: dict | None = None, bits: float | No
         recording_ids(score)  # fail before any work
     recons: dict | None = {} if by_recording else None
     if checkpoint is not None:
+        bar.set_postfix_str("CAE")
         cae = cae_row(checkpoint, score, recons)
         bits = bits or cae["bits_per_spike"]
         result.update(cae)
-        result["model"] = checkpoint["arch"]["name"]
+        design = checkpoint.get("design")
+        result["model"] = checkpoint["arch"]["name"] + (f", QAT {design['name']}" if isinstance(design, dict) else "")
         result["model_hash"] = checkpoint["content_hash"]
     bits = bits or DEFAULT_BITS
     result["budget_bits_per_spike"] = bits
+    bar.update()
+    bar.set_postfix_str("baselines")
     result["baselines"] = baseline_rows(fit_data, score, bits, recons)
+    bar.update()
     if by_recording:
         from hwcae.evaluate.breakdown import by_recording as breakdown
 
         result["by_recording"] = breakdown(score, recons)
+        bar.update()
     if with_bounds:
         from hwcae.evaluate.bounds import bounds
 
+        bar.set_postfix_str("reference levels")
         result["bounds"] = bounds(fit_data, score)
+        bar.update()
     return result
 
 
@@ -132,6 +175,8 @@ def format_table(result: dict) -> str:
         "sndr_channel_db_mean": "per-ch SNDR"})
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         text = df.to_string(float_format=lambda v: f"{v:.2f}")
+    if result.get("footings"):
+        text += "\n" + format_footings(result["footings"])
     if result.get("bounds"):
         names = {"noisy_input": "noisy input, uncoded", "linear_mmse": "best linear denoiser, no rate limit",
                  "unit_template": "unit-mean clean template (oracle)"}

@@ -14,17 +14,17 @@ import pydantic
 
 from hwcae.config import Strict, load_yaml, resolve
 from hwcae.errors import HwcaeError
+from hwcae.operating_point import load_operating_point
 
 HLS_DIR = Path(__file__).resolve().parents[2] / "hls"
 
 
 class HLSConfig(Strict):
-    """One project's settings (``hls/*.yaml``): backend, part or ASIC flow, clock, reuse."""
+    """One project's settings (``hls/*.yaml``): backend, FPGA or ASIC flow, reuse. The part, the ASIC
+    library and the clock come from the one operating point (``hls/operating_point.yaml``)."""
 
     backend: Literal["Vitis", "Catapult"]
-    part: str | None = None
     tech: Literal["asic", "fpga"] = "fpga"
-    clock_period_ns: pydantic.PositiveFloat = 5.0
     reuse_factor: pydantic.PositiveInt = 1
     io_type: Literal["io_parallel"] = "io_parallel"
     strategy: Literal["Latency", "Resource"] = "Latency"
@@ -32,6 +32,16 @@ class HLSConfig(Strict):
     @property
     def folder(self) -> str:
         return self.backend.lower()
+
+    @property
+    def clock_period_ns(self) -> float:
+        return load_operating_point().clock_period_ns
+
+    @property
+    def target(self) -> str:
+        """Part or ASIC library, in words."""
+        op = load_operating_point()
+        return f"FPGA part {op.fpga_part}" if self.tech == "fpga" else f"ASIC library {op.catapult_library} ({op.node})"
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,14 @@ class Backend:
         return cfg
 
     def convert_kwargs(self, cfg: HLSConfig) -> dict:
-        kwargs = {"backend": self.hls4ml_backend, "io_type": cfg.io_type, "clock_period": cfg.clock_period_ns}
-        kwargs.update({k: getattr(cfg, k) for k in self.convert_args if getattr(cfg, k) is not None})
+        op = load_operating_point()
+        kwargs = {"backend": self.hls4ml_backend, "io_type": cfg.io_type, "clock_period": op.clock_period_ns}
+        if "part" in self.convert_args:
+            kwargs["part"] = op.fpga_part
+        if "tech" in self.convert_args:
+            kwargs["tech"] = cfg.tech
+            if cfg.tech == "asic":
+                kwargs["asiclibs"] = op.catapult_library
         return kwargs
 
 

@@ -16,6 +16,7 @@ from hwcae.fileio import write_text_atomic
 from hwcae.fixedpoint.compare import compare_codes
 from hwcae.fixedpoint.graph import FixedPointModel
 from hwcae.fixedpoint.reference import ReferenceEncoder
+from hwcae.operating_point import load_operating_point
 from hwcae.rtl import simulate
 from hwcae.rtl.schedule import lower
 from hwcae.rtl.synth import synthesize
@@ -25,11 +26,10 @@ RTL_CONFIG = Path(__file__).resolve().parents[2] / "hls" / "rtl.yaml"
 
 
 class RTLConfig(Strict):
-    """``hls/rtl.yaml``: datapath width, clock and how much to simulate."""
+    """``hls/rtl.yaml``: datapath width and how much to simulate (the clock and firing rate: the
+    operating point, ``hls/operating_point.yaml``)."""
 
     lanes: pydantic.PositiveInt = 16
-    clock_mhz: pydantic.PositiveFloat = 20.0
-    rate_hz: pydantic.PositiveFloat = 50.0
     spikes: pydantic.NonNegativeInt = 10000
     gate_spikes: pydantic.NonNegativeInt = 300
 
@@ -80,9 +80,10 @@ def run_rtl(model: FixedPointModel, design: str, inputs_uv: np.ndarray, out_dir:
         progress(f"[{design}] Yosys: {syn['cells']} cells, {syn['flip_flops']} flip-flops, {syn['nand2_eq']:.0f} NAND2 eq, "
                  f"{syn['logic_levels']} logic levels; netlist vs reference on {n} inputs: "
                  f"{report['netlist_vs_reference']['spikes_all_exact']:.2%} ({time.time() - t1:.0f} s)")
-    sps = cfg.clock_mhz * 1e6 / cycles
-    report["operating_point"] = {"clock_mhz": cfg.clock_mhz, "spikes_per_s": sps, "rate_hz": cfg.rate_hz,
-                                 "channels_per_instance": sps / cfg.rate_hz}
+    op = load_operating_point()
+    sps = op.clock_hz / cycles
+    report["operating_point"] = {"clock_mhz": op.clock_mhz, "spikes_per_s": sps, "rate_hz": op.rate_hz,
+                                 "channels_per_instance": sps / op.rate_hz}
     report["seconds"] = round(time.time() - t0, 1)
     write_text_atomic(out / "verify.json", json.dumps(report, indent=2) + "\n")
     write_text_atomic(out / "README.md", port_readme(design, prog, report))
