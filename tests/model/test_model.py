@@ -145,6 +145,12 @@ def test_eval_with_checkpoint_has_cae_keys(tiny_checkpoint, tiny_npz, tmp_path):
         assert k in r and k in r["baselines"]["pca"]
     assert r["cr_fixed"] == pytest.approx(4096 / 64) and r["baselines"]["pca"]["bits_per_spike"] == 64
     assert r["cr_bytes"] > r["cr_fixed"] * 0.8 and r["cr_bytes_huffman"] > 0  # real bytes, times and channels included
+    rows = r["footings"]["rows"]  # every footing: 16/12/10-bit snippets and the raw stream
+    fixed = rows["fixed length"]
+    assert fixed["cr_snippet16"] == pytest.approx(r["cr_fixed"]) and fixed["cr_snippet10"] == pytest.approx(r["cr_fixed"] * 10 / 16)
+    hwc = next(v for k, v in rows.items() if k.startswith(".hwc"))
+    assert hwc["cr_snippet16"] == pytest.approx(r["cr_bytes"])
+    assert hwc["cr_stream"] == pytest.approx(r["footings"]["sample_rate_hz"] * 12 / (r["footings"]["rate_hz"] * hwc["bits_per_spike"]))
 
 
 def test_kmeans_codebook_beats_a_random_sample_of_the_vectors():
