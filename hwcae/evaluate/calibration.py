@@ -27,7 +27,7 @@ def calibrate_set(data: SpikeSet, checkpoints: dict[str, dict], levels: list[str
     """Per checkpoint: the generic row and one row per calibration level, with PCA on the same half."""
     from hwcae.adapt.calibrate import adapt
     from hwcae.evaluate.table import baseline_rows, cae_row
-    from hwcae.model.checkpoint import content_hash
+    from hwcae.model.checkpoint import sealed
 
     fit, score = time_halves(data)
     noisy_only = fit.spikes.copy()  # nothing else of the first half reaches adapt
@@ -36,8 +36,7 @@ def calibrate_set(data: SpikeSet, checkpoints: dict[str, dict], levels: list[str
     for name, payload in checkpoints.items():
         rows = {"generic": cae_row(payload, score)}
         for level in levels:
-            p = adapt(payload, noisy_only, level=level, epochs=epochs, seed=seed, progress=False)
-            p["content_hash"] = content_hash(p["state_dict"])
+            p = sealed(adapt(payload, noisy_only, level=level, epochs=epochs, seed=seed, progress=False))
             rows[level] = cae_row(p, score)
             rows[level]["adapt"] = {k: v for k, v in p["adapt"].items() if k != "history"}
         out["models"][name] = rows

@@ -85,13 +85,20 @@ def decoding_hash(payload: dict) -> str:
     return h.hexdigest()[:16]
 
 
+def sealed(payload: dict) -> dict:
+    """``payload`` as a file holds it: the format marker, version, hash scheme and the content hash of
+    what it now holds (an unsaved payload, e.g. an adapted model, then passes :func:`check_loaded`)."""
+    payload = dict(payload, format=FORMAT, version=VERSION, hash_scheme=HASH_SCHEME)
+    payload["content_hash"] = decoding_hash(payload)
+    return payload
+
+
 def save_checkpoint(path: str | os.PathLike, payload: dict, *, card: bool = True) -> Path:
     """Write ``payload`` (must hold state_dict, arch, kind) atomically, and its JSON card."""
     path = Path(path)
     if card and path.with_suffix(".json") == path:
         raise HwcaeError(f"{path}: a checkpoint cannot be named .json (its card is written there); use .pt")
-    payload = dict(payload, format=FORMAT, version=VERSION, hash_scheme=HASH_SCHEME)
-    payload["content_hash"] = decoding_hash(payload)
+    payload = sealed(payload)
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     if card:
@@ -125,14 +132,19 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
     path = Path(path)
     if not path.is_file():
         raise HwcaeError(f"checkpoint not found: {path}")
-    payload = load_plain(path, "checkpoint")
+    return check_loaded(load_plain(path, "checkpoint"), str(path), kind)
+
+
+def check_loaded(payload, source: str, kind: str | None = None) -> dict:
+    """Everything :func:`load_checkpoint` checks once the bytes are read (marker, version, schema,
+    content hash, shapes, ``kind``), for a file or a payload held in memory (``source`` names it)."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise HwcaeError(f"{path} is not an hwcae checkpoint (no '{FORMAT}' marker)")
+        raise HwcaeError(f"{source} is not an hwcae checkpoint (no '{FORMAT}' marker)")
     if payload.get("version") != VERSION:
-        raise HwcaeError(f"{path}: checkpoint version {payload.get('version')} is not supported (want {VERSION})")
-    check_payload(payload, str(path))
+        raise HwcaeError(f"{source}: checkpoint version {payload.get('version')} is not supported (want {VERSION})")
+    check_payload(payload, source)
     if kind is not None and payload["kind"] != kind:
-        raise HwcaeError(f"{path} is a {payload['kind']} checkpoint, expected {kind}")
+        raise HwcaeError(f"{source} is a {payload['kind']} checkpoint, expected {kind}")
     return payload
 
 

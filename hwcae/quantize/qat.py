@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from hwcae.errors import HwcaeError
 from hwcae.metrics import sndr_db
 from hwcae.model.cae import Decoder
-from hwcae.model.checkpoint import load_checkpoint, save_checkpoint
+from hwcae.model.checkpoint import check_loaded, load_checkpoint, save_checkpoint, sealed
 from hwcae.model.config import Arch, arch_from_dict
 from hwcae.model.train import gain_codes, index_statistics, model_from_checkpoint, to_tensors, train_epoch
 from hwcae.quantize.design import Design, design_from_dict
@@ -117,6 +117,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
         **stats, "float_hash": float_payload["content_hash"],
         "data": float_payload.get("data", {}), "seed": seed, "command": command, "metrics": metrics,
     }
+    payload = sealed(payload)  # what the file holds: load_qat accepts it in memory too
     save_checkpoint(out, payload)
     return payload
 
@@ -129,10 +130,12 @@ def val_metrics(model, xv, yv, batch: int = 2048) -> dict:
 
 
 def load_qat(path_or_payload) -> tuple[QATModel, Arch, Design, dict]:
-    """(model in eval mode, arch, design, payload) from a QAT checkpoint."""
-    payload = path_or_payload if isinstance(path_or_payload, dict) else load_checkpoint(path_or_payload, kind="qat")
-    if payload.get("kind") != "qat":
-        raise HwcaeError("expected a QAT checkpoint (hwcae qat writes them)")
+    """(model in eval mode, arch, design, payload) from a QAT checkpoint: a path, or a payload in memory,
+    checked alike (schema, content hash, shapes; :func:`~hwcae.model.checkpoint.sealed` seals a new one)."""
+    if isinstance(path_or_payload, dict):
+        payload = check_loaded(path_or_payload, "the QAT payload", kind="qat")
+    else:
+        payload = load_checkpoint(path_or_payload, kind="qat")
     arch = arch_from_dict(payload["arch"])
     design = design_from_dict(payload["design"])
     k, d = arch.vq.codebook_size, arch.encoder.latent_dim

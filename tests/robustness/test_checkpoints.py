@@ -130,3 +130,39 @@ def test_new_checkpoints_hash_what_decodes_and_load_back(tmp_path):
     for key, change in [("index_counts", new["index_counts"] + 1), ("input_scale_uv", 512.0),
                         ("design", {"name": "w8a8"}), ("kind", "qat")]:
         assert decoding_hash(dict(new, **{key: change})) != new["content_hash"], key
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - {"not-a-dict"}))
+def test_a_bad_payload_in_memory_is_refused_like_a_file(name):
+    """load_qat of a dict (the API's load_model / compress with a payload, adapt, the evaluation's
+    calibration) checks what a path gets checked for: marker, version, schema, content hash, shapes."""
+    from hwcae.errors import HwcaeError
+    from hwcae.quantize.qat import load_qat
+
+    source, mutate, words = CASES[name]
+    with pytest.raises(HwcaeError) as exc:
+        load_qat(mutate(load(source)))
+    line = str(exc.value)
+    assert line.startswith("the QAT payload") and "\n" not in line
+    assert all(w in line for w in words), (words, line)
+
+
+def test_good_payloads_in_memory_still_load():
+    import hwcae
+    from hwcae.errors import HwcaeError
+    from hwcae.model.checkpoint import sealed
+    from hwcae.quantize.qat import load_qat
+
+    p = load(QAT)
+    assert load_qat(p)[3] is p and hwcae.load_model(p).design is not None
+    unsaved = {k: v for k, v in p.items() if k not in ("format", "version", "content_hash")}  # as adapt returns it
+    with pytest.raises(HwcaeError, match="the QAT payload is not an hwcae checkpoint"):
+        load_qat(unsaved)
+    assert load_qat(sealed(unsaved))[2].name == load_qat(p)[2].name
+    with pytest.raises(HwcaeError, match="the QAT payload is a float checkpoint, expected qat"):
+        load_qat(load(FLOAT))
+    sd = dict(p["state_dict"])
+    name = next(k for k in sd if k.startswith("decoder.") and k.endswith("weight"))
+    sd[name] = sd[name] + 0.5
+    with pytest.raises(HwcaeError, match="the QAT payload: .*do not match their content hash"):
+        hwcae.load_model(dict(p, state_dict=sd))
