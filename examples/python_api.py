@@ -35,8 +35,8 @@ fp = hwcae.fixed_point_model(design)  # the typed integer model every implementa
 print(f"fixed-point model: {len(fp.convs())} weight layers, {fp.macs():,} MACs/spike, "
       f"{fp.weight_bits():,} weight bits, ADC word {fp.input.bits} bits, latent {fp.latent_positions} x {fp.search.dim}")
 
-cost = hwcae.estimate_cost(design, tech="65nm", channels=1024, rate_hz=50.0)
-print(f"cost at 65 nm: {cost['energy_per_spike_pj'] / 1e3:.1f} nJ/spike, {cost['power_per_channel_uw']:.2f} uW/channel, "
+cost = hwcae.estimate_cost(design)  # at the operating point, hls/operating_point.yaml (tech=, channels=, ... override)
+print(f"cost at {cost['tech']}: {cost['energy_per_spike_pj'] / 1e3:.1f} nJ/spike, {cost['power_per_channel_uw']:.2f} uW/channel, "
       f"capacity {cost['channel_capacity']:,} channels")
 
 with tempfile.TemporaryDirectory() as tmp:

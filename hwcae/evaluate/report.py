@@ -176,17 +176,29 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
             figs["examples"] = plots.examples(d["examples"], out_dir / "examples.png")
             figs["float_vs_fixed"] = plots.float_vs_fixed(d["float_vs_fixed"], out_dir / "float_vs_fixed.png")
             figs["codebook"] = plots.codebook_usage(d["codebook_counts"], out_dir / "codebook.png")
+            if inp.default_design:
+                result["footings"] = _footings(qat[Path(inp.default_design).stem], score, desc["source"])
         d["statements"] = _statements(d["rd"], d.get("sorting"))
         rd_by[f"{desc['source']} ({len(score):,} held-out spikes)"] = d["rd"]
         result["data"][spec] = d
     figs["rd"] = plots.rd_curves(rd_by, out_dir / "rd.png")
     result["cost"] = _cost(inp.default_design)
     result["figures"] = figs
+    from hwcae.evaluate.report_html import explore_summary
+
+    result["explore"] = explore_summary(out_dir)  # the design-space search's front (hwcae explore), if run
     write_text_atomic(out_dir / "report.json", json.dumps(result, indent=1, default=float))
     from hwcae.evaluate.report_html import render
 
     write_text_atomic(out_dir / "index.html", render(result))
     return result
+
+
+def _footings(codec, score: SpikeSet, source: str) -> dict:
+    """The default design's compression ratio on every footing (real .hwc bytes included)."""
+    from hwcae.evaluate.table import cae_row
+
+    return {**cae_row(codec.payload, score)["footings"], "design": codec.design.name, "source": source}
 
 
 def _cost(path: str | None) -> dict | None:
