@@ -8,12 +8,12 @@ DESIGN ?=
 SYNTH  ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test train qat eval compare hls rtl rtl-tools power report report-models chromium bench clean
+.PHONY: help venv test train qat eval compare hls rtl rtl-tools power report report-models chromium bench explore clean
 
 help: ## list the targets
 	@echo "hwcae make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "variables: DESIGN=w8a8 (one design for hls/qat/rtl), SYNTH=1 (run vitis_hls/catapult if on PATH), QUICK=1 (report)"
+	@echo "variables: DESIGN=w8a8 (one design for hls/qat/rtl), SYNTH=1 (run vitis_hls/catapult if on PATH), QUICK=1 (report, explore), TRIALS=48 JOBS=1 (explore)"
 
 # The venv is a file target: every other target depends on it, so a fresh clone needs nothing else.
 # torch is installed first and pinned: the CPU wheel of 2.13.0 is on this machine's disk.
@@ -61,6 +61,14 @@ rtl-tools:
 power: $(STAMP) ## per-channel power reports for every design x node (reports/power/)
 	$(HWCAE) cost --all --out reports/power --force
 	$(HWCAE) cost --checkpoint models/qat-w8a8.pt --tech 65nm --validate
+
+# The design-space search (hwcae explore): explore/space.yaml (the real study; TRIALS=48 is ~1 h on one
+# core, resumable: run it again), QUICK=1: explore/quick.yaml (a handful of tiny trials, a few minutes).
+TRIALS ?= $(if $(filter 1,$(QUICK)),6,48)
+JOBS   ?= 1
+explore: $(STAMP) ## design-space search: Pareto front of SNDR, uW/channel and area (reports/explore/; QUICK=1: tiny)
+	$(HWCAE) explore --space explore/$(if $(filter 1,$(QUICK)),quick,space).yaml --trials $(TRIALS) --jobs $(JOBS) \
+	  --out reports/explore$(if $(filter 1,$(QUICK)),-quick,)
 
 bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (reports/bench.json)
 	$(BIN)/python benchmarks/run.py --out reports/bench.json

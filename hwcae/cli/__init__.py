@@ -29,7 +29,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{verb + ': ' if verb else ''}{text} (see {self.prog} --help)".replace("\n", " "))
 
 
-VERBS = ["data", "train", "eval", "qat", "adapt", "compare", "hls", "rtl", "verify", "cost", "compress", "inspect", "report"]
+VERBS = ["data", "train", "eval", "qat", "adapt", "compare", "hls", "rtl", "verify", "cost", "compress", "inspect", "report", "explore"]
 
 
 def build_parser() -> argparse.ArgumentParser:
