@@ -40,6 +40,37 @@ def _table(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def explore_summary(out_dir) -> dict | None:
+    """The design-space search's front as data (``<out>/explore/front.json`` from ``hwcae explore``), if run."""
+    import json
+    from pathlib import Path
+
+    f = Path(out_dir) / "explore" / "front.json"
+    if not f.is_file():
+        return None
+    d = json.loads(f.read_text())
+    keep = ("id", "sndr_db", "pca_db", "uw_per_channel", "area_mm2", "encoder", "bits", "lanes", "clock_mhz", "node")
+    return {"study": d["study"], "counts": d["counts"], "operating_point": d["operating_point"],
+            "quality_sets": d["quality_sets"], "front": [{k: r.get(k) for k in keep} for r in d["front"]],
+            "committed": [{k: p.get(k) for k in ("design", "sndr_db", "uw_per_channel", "area_mm2", "placement")}
+                          for p in d["committed"]], "figure": "explore/front.png" if (f.parent / "front.png").is_file() else None}
+
+
+def _explore(x: dict | None) -> str:
+    if not x:
+        return ""
+    op = x["operating_point"]
+    return ("<h2>Design-space search</h2>" + _fig(x["figure"], (
+        f"Study {x['study']} (hwcae explore): {x['counts']['COMPLETE']} complete and {x['counts']['FAIL']} failed trials; "
+        f"SNDR vs clean on {', '.join(x['quality_sets'])} against power per channel at {op['channels']} channels and "
+        f"{op['rate_hz']:g} spikes/s, area as colour; circles: the Pareto front; stars: the committed designs.")) + _table(
+        x["front"], [("trial", "id", ""), ("SNDR dB", "sndr_db", ".2f"), ("PCA dB", "pca_db", ".2f"),
+                     ("uW/channel", "uw_per_channel", ".3g"), ("area mm2", "area_mm2", ".3g"), ("encoder", "encoder", ""),
+                     ("bits in/w/a/z/cb", "bits", ""), ("lanes", "lanes", ""), ("MHz", "clock_mhz", "g")])
+        + "<ul>" + "".join(f"<li>{_e(p['design'])}: {p['sndr_db']:.2f} dB, {p['uw_per_channel']:.3g} uW/channel, "
+                           f"{p['area_mm2']:.3g} mm2; {_e(p['placement'])}</li>" for p in x["committed"]) + "</ul>")
+
+
 def render(r: dict) -> str:
     figs = r["figures"]
     specs = list(r["data"])
@@ -101,5 +132,6 @@ def render(r: dict) -> str:
         parts.append(f"<h2>Cost ({_e(c['design'])}, {_e(c['tech'])})</h2><ul>"
                      + "".join(f"<li>{_e(x)}</li>" for x in c["summary"]) + "</ul><p class='small'>From "
                      "`hwcae cost` (an estimate from published per-operation energies; see reports/power).</p>")
+    parts.append(_explore(r.get("explore")))
     return ("<!doctype html><html><head><meta charset='utf-8'><title>hwcae report</title>"
             f"<style>{CSS}</style></head><body>" + "\n".join(parts) + SCRIPT + "</body></html>")
