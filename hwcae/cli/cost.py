@@ -53,7 +53,7 @@ def run(args) -> int:
     if args.all:
         if Path(args.out).exists() and not Path(args.out).is_dir():
             raise HwcaeError(f"--out {args.out} is a file; --all writes a report folder")
-        check_outputs(args, [Path(args.out) / "summary.json"])
+        check_outputs(args, all_outputs(args.out))  # every report, before any is written
     else:
         check_outputs(args, [args.json], [args.checkpoint])
     reuse = args.reuse or load_hls_config("catapult").reuse_factor
@@ -92,6 +92,19 @@ def run(args) -> int:
         out = {k: v for k, v in r.items() if not k.startswith("_")}
         write_text_atomic(args.json, json.dumps(out, indent=2, default=str) + "\n")
     return 0
+
+
+def all_outputs(out) -> list:
+    """Every file ``--all`` writes to ``out``: <design>-<node>.md / .csv / .png of each default design
+    and node, and summary.json."""
+    from pathlib import Path
+
+    from hwcae.cli.qat import DEFAULT_DESIGNS
+    from hwcae.cost.report import report_paths
+    from hwcae.cost.tech import TECH_DIR
+
+    nodes = sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
+    return [p for d in DEFAULT_DESIGNS for n in nodes for p in report_paths(out, d, n)] + [Path(out) / "summary.json"]
 
 
 def _all(args, budget) -> int:

@@ -110,17 +110,23 @@ def summary_lines(r: dict) -> list[str]:
     ]
 
 
+def report_paths(out_dir: str | Path, design: str, node: str) -> list[Path]:
+    """The files :func:`write_report` writes for ``design`` at ``node`` (to check them before any is written)."""
+    stem = Path(out_dir) / f"{design}-{node}"
+    return [stem.with_suffix(s) for s in (".md", ".csv", ".png")]
+
+
 def write_report(r: dict, out_dir: str | Path, budget: Budget) -> list[Path]:
-    out_dir = Path(out_dir)
-    stem = out_dir / f"{r['design']}-{r['tech']}"
+    """<design>-<node>.md / .csv / .png in ``out_dir`` (:func:`report_paths`), each replaced atomically."""
+    md_path, csv_path, png_path = paths = report_paths(out_dir, r["design"], r["tech"])
     df = table(r)
-    with atomic_path(stem.with_suffix(".csv")) as tmp:
+    with atomic_path(csv_path) as tmp:
         df.to_csv(tmp, index=False)
     md = [f"# Cost: {r['design']} at {r['tech']}", "", *[f"- {line}" for line in summary_lines(r)], "",
           df.to_markdown(index=False, floatfmt=",.4g"), ""]
-    write_text_atomic(stem.with_suffix(".md"), "\n".join(md))
-    plot(r, budget, stem.with_suffix(".png"))
-    return [stem.with_suffix(s) for s in (".md", ".csv", ".png")]
+    write_text_atomic(md_path, "\n".join(md))
+    plot(r, budget, png_path)
+    return paths
 
 
 LABELS = {"compute_uw": "compute", "memory_uw": "memory\n(weight reads)", "leakage_uw": "leakage", "transmission_uw": "radio"}

@@ -122,6 +122,32 @@ def test_cost_all_out_rules(work, refused):
     assert (work / "rep/summary.json").read_text() == "[]\n"
 
 
+@pytest.mark.parametrize("name", ["w8a8-65nm.png", "hw-tiny-28nm.md", "w16a16-180nm.csv"])
+def test_cost_all_refuses_to_replace_any_report(name, work, refused):
+    """--all used to check summary.json only and overwrote each <design>-<node> report without --force."""
+    (work / "rep").mkdir()
+    (work / "rep" / name).write_text("my edited report\n")
+    before = snapshot(work)
+    refused(["cost", "--all", "--out", "rep"], name, "exists; pass --force")
+    assert snapshot(work) == before
+
+
+def test_cost_all_checks_the_files_it_writes():
+    """all_outputs names what write_report will write: each default design's name and each node's."""
+    import json
+    from pathlib import Path
+
+    from hwcae.cli.cost import all_outputs
+    from hwcae.cli.qat import DEFAULT_DESIGNS
+    from hwcae.cost.report import report_paths
+    from hwcae.cost.tech import TECH_DIR, load_tech
+
+    written = [p for d in DEFAULT_DESIGNS for n in sorted(TECH_DIR.glob("*.yaml"))
+               for p in report_paths("rep", json.loads((ROOT / f"models/qat-{d}.json").read_text())["design"]["name"],
+                                     load_tech(n.stem).node)]
+    assert all_outputs("rep") == [*written, Path("rep/summary.json")] and len(written) >= 15
+
+
 def test_data_mat_never_writes_onto_its_input(work, refused):
     refused(["data", "mat", "s.npz", "--out", "s.npz", "--force"], "is also an input")
 
