@@ -157,16 +157,26 @@ def compress(model, spikes_uv: np.ndarray, out: PathLike, *, times=None, channel
     return len(buf)
 
 
-def decompress(model, path: PathLike) -> tuple[np.ndarray, object]:
+def decompress(model, path: PathLike, *, partial: bool = False) -> tuple[np.ndarray, object]:
     """(reconstructed spikes in uV, the decoded container: ``.indices``, ``.times``, ``.channels``,
-    ``.chunks_bad``, ``.spikes_lost``) of a ``.hwc`` file written with this model."""
+    ``.complete``, ``.spikes_lost``, ``.problems``) of a ``.hwc`` file written with this model.
+    A file that lost spikes (a damaged, missing or foreign chunk, a file cut short) raises
+    :class:`~hwcae.errors.HwcaeError` naming how many, as ``hwcae decompress`` refuses it;
+    ``partial=True`` (``--partial``) returns the spikes that decode: then check ``.complete``."""
     from hwcae.errors import HwcaeError
 
     p = Path(path)
     if not p.is_file():
         raise HwcaeError(f"file not found: {p}")
     codec = _model(model)
-    d = codec.unpack(p.read_bytes())
+    try:
+        d = codec.unpack(p.read_bytes())
+    except HwcaeError as exc:  # the header: name the file
+        raise HwcaeError(f"{p}: {exc}") from None
+    if not d.complete and not partial:
+        lost = (f"{d.spikes_lost} of {d.spikes_expected} spikes lost" if d.spikes_lost >= 0 else
+                f"the chunks hold {len(d.times)} spikes but the header says {d.spikes_expected}")
+        raise HwcaeError("; ".join([f"{p}: {lost}", *d.problems]) + f" (partial=True returns the {len(d.times)} that decode)")
     return codec.decode(d.indices), d
 
 
