@@ -142,3 +142,12 @@ def test_a_bad_space_is_one_line(tmp_path, capsys, edit, message):
     assert main(["explore", "--space", str(tmp_path / "s.yaml"), "--trials", "1", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("hwcae: error:") and message in err, err
+
+
+def test_sqlite_storage_is_shared_by_runs(tmp_path):
+    space, url = _space(tmp_path), f"sqlite:///{tmp_path / 'study.db'}"
+    for n in (1, 2):
+        assert main(["explore", "--space", str(space), "--trials", str(n), "--storage", url, "--out", str(tmp_path / "o"),
+                     "--no-progress"]) == 0
+    assert len(json.loads((tmp_path / "o" / "front.json").read_text())["trials"]) == 2
+    assert not (tmp_path / "o" / "study.journal").exists()
