@@ -137,14 +137,17 @@ class Budget:
         return cls(**fields)
 
 
-def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: float, engine: dict | None = None) -> dict:
+def estimate(layers: list[Layer], tech: Tech, budget: Budget, bits_per_spike: float, engine: dict | None = None,
+             extra_sram_bits: int = 0) -> dict:
     """Everything per spike, per instance and per channel. ``engine`` (``gates_ge``, ``cycles``,
-    ``sram_bits``, ``multipliers``) replaces the per-layer datapath's totals (the RTL engine's)."""
+    ``sram_bits``, ``multipliers``) replaces the per-layer datapath's totals (the RTL engine's);
+    ``extra_sram_bits`` (e.g. the on-chip coder's tables) join the memory, its area and the area limit."""
     rows = [layer_cost(layer, tech, budget.reuse) for layer in layers]
     total = {k: sum(r[k] for r in rows) for k in ("macs", "multipliers", "cycles", "gates_ge", "sram_bits",
                                                    "energy_compute_pj", "energy_memory_pj")}
     if engine:
         total.update({k: engine[k] for k in ("gates_ge", "cycles", "sram_bits", "multipliers")})
+    total["sram_bits"] += extra_sram_bits
     sram_area_mm2 = total["sram_bits"] * tech.sram_cell_um2 / tech.sram_array_efficiency * 1e-6
     logic_area_mm2 = total["gates_ge"] * tech.ge_area_um2 * 1e-6
     area_mm2 = logic_area_mm2 + sram_area_mm2

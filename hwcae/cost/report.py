@@ -21,18 +21,15 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     layers = layers_from_fixed_point(fixed)
     tech = load_tech(tech_name)
     engine = rtl_engine(fixed, design.name, tech, budget.lanes) if budget.lanes else None
-    result = estimate(layers, tech, budget, arch.bits_per_spike_fixed, engine=engine)
-    if engine:
-        result["rtl"] = engine
-    # the on-chip Huffman coder's tables (one code length per codeword and position) are ROM too
+    # the on-chip Huffman coder's tables (one code length per codeword and position) are ROM too:
+    # counted before the limits, so the area limit and the area reported are one number
     from hwcae.codec.entropy import HuffmanCoder
 
     table_bits = HuffmanCoder(payload["index_counts"]).table_bits
+    result = estimate(layers, tech, budget, arch.bits_per_spike_fixed, engine=engine, extra_sram_bits=table_bits)
+    if engine:
+        result["rtl"] = engine
     result["huffman_table_bits"] = table_bits
-    result["sram_bits"] += table_bits
-    extra_mm2 = table_bits * tech.sram_cell_um2 / tech.sram_array_efficiency * 1e-6
-    result["sram_area_mm2"] += extra_mm2
-    result["area_mm2"] += extra_mm2
     result.update(design=design.name, checkpoint=str(path), _layers=layers,
                   accumulator_bits_needed=max(r["acc_bits"] for r in result["layers"]),
                   accumulator_bits_design=design.accumulator_bits)
