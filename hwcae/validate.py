@@ -68,6 +68,17 @@ def index_array(name: str, a, n: int) -> np.ndarray:
 #: Sampling rates a recording may have (Hz): from slow field potentials to the fastest ADCs in use.
 FS_RANGE = (1e3, 1e6)
 sampling_rate = bounded(float, *FS_RANGE)
+
+
+def rate_or_unknown(value, what: str = "the sampling rate", error: type[Exception] = HwcaeError) -> float:
+    """``value`` in Hz as a file may hold it: 0.0 when unknown (None or 0), else a finite rate within
+    :data:`FS_RANGE`; anything else raises ``error`` naming ``what``."""
+    fs = float(value or 0.0)
+    if fs != 0 and not (math.isfinite(fs) and FS_RANGE[0] <= fs <= FS_RANGE[1]):
+        raise error(f"{what} must be 0 (unknown) or {FS_RANGE[0]:g} to {FS_RANGE[1]:g} Hz (got {value!r})")
+    return fs
+
+
 #: Channel counts of a raw recording (the largest arrays in use have a few thousand contacts).
 channel_count = bounded(int, 1, 65536)
 #: Worker processes.

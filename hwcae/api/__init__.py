@@ -145,13 +145,15 @@ def calibrate(checkpoint: PathLike | dict, spikes_uv: np.ndarray, out: PathLike 
 
 # -- compression --------------------------------------------------------------------------------
 
-def compress(model, spikes_uv: np.ndarray, out: PathLike, *, times=None, channels=None, coder: str | None = None) -> int:
+def compress(model, spikes_uv: np.ndarray, out: PathLike, *, times=None, channels=None, coder: str | None = None,
+             fs_hz: float | None = None) -> int:
     """Encode spikes and write a ``.hwc`` container (atomically); returns its size in bytes.
-    ``times`` (sample index per spike, non-decreasing) and ``channels`` default to 0..N-1 and 0."""
+    ``times`` (sample index per spike, non-decreasing) and ``channels`` default to 0..N-1 and 0;
+    ``fs_hz``, the recording's sampling rate, is stored in the header (None: unknown)."""
     from hwcae.fileio import atomic_path
 
     codec = _model(model)
-    buf = codec.pack(codec.encode(np.asarray(spikes_uv)), times, channels, coder)
+    buf = codec.pack(codec.encode(np.asarray(spikes_uv)), times, channels, coder, fs_hz)
     with atomic_path(out) as tmp:
         Path(tmp).write_bytes(buf)
     return len(buf)

@@ -1,7 +1,8 @@
 """hwcae compress / decompress: spikes or a whole recording <-> an entropy-coded .hwc container.
 
-INPUT is a spike set (.npz; optional keys 'times' and 'channels' are stored too) or a raw
-recording (any format SpikeInterface reads, or raw binary with --fs --channels --dtype). A
+INPUT is a spike set (.npz; optional keys 'times' and 'channels' are stored too, and 'fs', the
+sampling rate in Hz, in the header when it is one rate) or a raw recording (any format
+SpikeInterface reads, or raw binary with --fs --channels --dtype; its sampling rate is stored). A
 recording is streamed in chunks: detect, align, 4 nearest channels, fixed-point encoder (QAT
 checkpoint), entropy coding, appended to OUT; memory stays bounded whatever its length.
 """
@@ -34,10 +35,11 @@ def add_parser(sub):
                        description=__doc__)
     d.add_argument("hwc")
     d.add_argument("--checkpoint", required=True)
-    d.add_argument("--out", required=True, help="file to write: spike set .npz (spikes, indices, times, channels), or "
+    d.add_argument("--out", required=True, help="file to write: spike set .npz (spikes, indices, times, channels, fs), or "
                                                 "NWB (one SpikeEventSeries per best channel; model hash and compression ratio in notes)")
     d.add_argument("--format", choices=("auto", "npz", "nwb"), default="auto", help="auto: nwb when OUT ends in .nwb")
-    d.add_argument("--fs", type=sampling_rate, help="NWB: the recording's sampling rate in Hz (spike times become seconds)")
+    d.add_argument("--fs", type=sampling_rate, help="the recording's sampling rate in Hz, for a file that stores none "
+                                                    "(NWB needs one: spike times become seconds); overrides the file's")
     d.add_argument("--geometry", help="NWB: the probe geometry compress used (as for compress), so each spike's 4 "
                                       "electrodes are named right; without it, a line at 20 um as compress assumes")
     d.add_argument("--channels", type=channel_count, help="NWB without --geometry: the recording's channel count")
@@ -95,20 +97,38 @@ def _spike_set(args, codec) -> int:
     with np.load(args.input) as z:
         times = z["times"] if "times" in z.files else None
         chans = z["channels"] if "channels" in z.files else None
-    size = compress(codec, s.spikes, args.out, times=times, channels=chans, coder=args.coder)
+    size = compress(codec, s.spikes, args.out, times=times, channels=chans, coder=args.coder, fs_hz=_set_rate(s))
     print(f"wrote {args.out}: {len(s)} spikes, {size:,} bytes, cr_bytes {cr_bytes(len(s), size):.1f} "
           f"({size * 8 / max(len(s), 1):.1f} bits/spike with times and channels)")
     return 0
 
 
-def run_decompress(args) -> int:
+def _set_rate(s) -> float:
+    """A spike set's sampling rate for the header: its 'fs' when that is one rate the header can hold,
+    else 0.0 (unknown), with a warning when the set has a rate that is not stored."""
+    import sys
+
+    import numpy as np
+
     from hwcae.errors import HwcaeError
+    from hwcae.validate import rate_or_unknown
+
+    rates = np.unique(np.asarray(0.0 if s.fs is None else s.fs, np.float64))
+    if len(rates) > 1:
+        print(f"hwcae: warning: the spike set has {len(rates)} sampling rates; the .hwc stores none", file=sys.stderr)
+        return 0.0
+    try:
+        return rate_or_unknown(float(rates[0]), "its 'fs'")
+    except HwcaeError as exc:
+        print(f"hwcae: warning: the spike set's sampling rate is not stored: {exc}", file=sys.stderr)
+        return 0.0
+
+
+def run_decompress(args) -> int:
     from hwcae.fileio import check_outputs
     from hwcae.stream.signals import sigterm_interrupts
 
     nwb = args.format == "nwb" or (args.format == "auto" and str(args.out).endswith(".nwb"))
-    if nwb and not args.fs:
-        raise HwcaeError("an NWB file stores spike times in seconds: give the recording's sampling rate (--fs)")
     check_outputs([args.out], force=args.force, inputs=[args.hwc, args.checkpoint, args.geometry])
     with sigterm_interrupts():
         return _decompress(args, nwb)
@@ -140,16 +160,20 @@ def _decompress(args, nwb: bool) -> int:
         d = codec.unpack(Path(args.hwc).read_bytes())
     except HwcaeError as exc:  # the header: name the file
         raise HwcaeError(f"{args.hwc}: {exc}") from None
+    fs = _rate(args, d)
+    if nwb and not fs:
+        raise HwcaeError("an NWB file stores spike times in seconds: give the recording's sampling rate (--fs)")
     if not d.complete and not args.partial:
         keep = f" (--partial writes the {len(d.times)} spikes that decode)" if len(d.times) else ""
         raise HwcaeError(f"{args.hwc}: {loss_line(d)}; nothing written{keep}")
     rec = codec.decode(d.indices)
     if nwb:
-        _write_nwb(args, rec, d, codec.hash)
+        _write_nwb(args, rec, d, codec.hash, fs)
     else:
         with atomic_path(args.out) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, spikes=rec, indices=d.indices, times=d.times, channels=d.channels)
+                np.savez_compressed(fh, spikes=rec, indices=d.indices, times=d.times, channels=d.channels,
+                                    **({"fs": np.float64(fs)} if fs else {}))
     print(f"wrote {args.out}: {len(rec)} spikes from {d.chunks_ok} chunks")
     if not d.complete:
         print(f"hwcae: error: {args.hwc}: {loss_line(d)}", file=sys.stderr)
@@ -159,7 +183,17 @@ def _decompress(args, nwb: bool) -> int:
     return 0
 
 
-def _write_nwb(args, rec, d, model_hash: str) -> None:
+def _rate(args, d) -> float:
+    """The sampling rate in Hz (0.0: unknown): --fs, else the file's; a warning when both are known and differ."""
+    import sys
+
+    if args.fs and d.fs_hz and abs(args.fs - d.fs_hz) > 1e-6 * d.fs_hz:
+        print(f"hwcae: warning: {args.hwc}: --fs {args.fs:g} Hz differs from the file's sampling rate {d.fs_hz:g} Hz; "
+              "using --fs", file=sys.stderr)
+    return float(args.fs or d.fs_hz)
+
+
+def _write_nwb(args, rec, d, model_hash: str, fs_hz: float) -> None:
     """The decoded spikes as NWB (:mod:`hwcae.stream.nwb_out`), with the model hash and compression ratio."""
     from datetime import datetime, timezone
 
@@ -173,7 +207,7 @@ def _write_nwb(args, rec, d, model_hash: str) -> None:
     bad = [kv for kv in args.subject or () if "=" not in kv]
     if bad:
         raise HwcaeError(f"--subject takes KEY=VALUE pairs, not {bad[0]!r}")
-    write_decoded_nwb(args.out, rec, d.times, d.channels, fs_hz=args.fs, model_hash=model_hash,
+    write_decoded_nwb(args.out, rec, d.times, d.channels, fs_hz=fs_hz, model_hash=model_hash,
                       compression_ratio=cr_bytes(len(d.times), hwc.stat().st_size), positions_um=pos,
                       n_channels=args.channels, source=hwc.name,
                       start_time=datetime.fromtimestamp(hwc.stat().st_mtime, timezone.utc),

@@ -2,9 +2,9 @@
 
 A checkpoint (.pt): kind, architecture, design and word widths, content hash, training data and the
 measured metrics of its card. A container (.hwc): the header (version, coder, latent positions,
-codebook, model hash, spikes, chunks); with --checkpoint, every chunk is decoded and checked, and
-damage (lost spikes, bad or missing chunks, what was repaired) is listed. Exit status 1 when the
-container is damaged or was written by another model."""
+codebook, model hash, spikes, chunks, sampling rate); with --checkpoint, every chunk is decoded and
+checked, and damage (lost spikes, bad or missing chunks, what was repaired) is listed. Exit status 1
+when the container is damaged or was written by another model."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,6 +57,8 @@ def _container(path: Path, checkpoint: str | None) -> int:
     print(f"  coder {coder}, {h['positions']} latent positions, codebook {h['codebook']}, "
           f"{h['n_spikes']:,} spikes in {h['n_chunks'] if h['n_chunks'] is not None else '?'} chunks")
     print(f"  model hash {h['model_hash']}")
+    why = "not stored" if h["version"] > 2 else f"a version {h['version']} file holds none"
+    print(f"  sampling rate {h['fs_hz']:g} Hz" if h["fs_hz"] else f"  sampling rate unknown ({why})")
     if checkpoint is None:
         print("  (give --checkpoint to decode and check every chunk)")
         return 0

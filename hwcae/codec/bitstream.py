@@ -43,16 +43,17 @@ class Bitstream:
             raise HwcaeError(f"unknown coder {name!r} for this checkpoint; choose from {', '.join(self.coders)}")
         return self.coders[name]
 
-    def pack(self, symbols, times=None, channels=None, coder: str | None = None) -> bytes:
-        """A whole ``.hwc`` file of ``symbols`` (N, S) with their times and channels (default 0..N-1, 0)."""
+    def pack(self, symbols, times=None, channels=None, coder: str | None = None, fs_hz: float | None = None) -> bytes:
+        """A whole ``.hwc`` file of ``symbols`` (N, S) with their times and channels (default 0..N-1, 0)
+        and the recording's sampling rate in Hz (None or 0: unknown)."""
         n = len(symbols)
         times = np.arange(n) if times is None else np.asarray(times, np.int64)
         channels = np.zeros(n, np.int64) if channels is None else np.asarray(channels, np.int64)
         if np.any(np.diff(times) < 0):
             raise HwcaeError("spike times must be non-decreasing")
         try:
-            return container.write(self.coder(coder), self.hash, symbols, times, channels)
-        except container.ContainerError as exc:  # times beyond 2^62, negative channels, wrong shapes
+            return container.write(self.coder(coder), self.hash, symbols, times, channels, fs_hz=fs_hz)
+        except container.ContainerError as exc:  # times beyond 2^62, negative channels, wrong shapes, a bad rate
             raise HwcaeError(str(exc)) from None
 
     def unpack(self, buf: bytes) -> container.Decoded:

@@ -1,23 +1,24 @@
 """The ``.hwc`` container: entropy-coded codeword indices (and gain codes) with per-spike channel and time.
 
-Byte layout (little endian), version 2::
+Byte layout (little endian), version 3::
 
-    header (40 bytes)  magic 4s b"HWC1" | version u8 2 | coder u8 (0 huffman, 1 ans, 2 ans-ctx) | positions u8
+    header (48 bytes)  magic 4s b"HWC1" | version u8 3 | coder u8 (0 huffman, 1 ans, 2 ans-ctx) | positions u8
                        (symbols per spike: L indices, + the gain code if any) | u8 0 | codebook u16 (K) | u16 0 |
                        model_hash 8s (the checkpoint's content hash, first 8 bytes) | n_spikes u64 | n_chunks u32 |
-                       digest u32 (CRC32 over every chunk's content_crc in order) | CRC32 of the 36 bytes before
+                       digest u32 (CRC32 over every chunk's content_crc in order) | fs f64 (the recording's
+                       sampling rate in Hz: 0.0 unknown, else 1e3..1e6) | CRC32 of the 44 bytes before
     chunk (repeated)   magic 2s b"CK" | seq u32 (0, 1, 2, ... in time order) | n_spikes u16 (1..4096) |
                        first_time u64 (< 2^62) | payload_len u32 | content_crc u32 (CRC32 of what the chunk
                        decodes to: seq u32, times and channels i64, symbols i32) | payload | CRC32 of seq..payload
     payload            varint time deltas (n-1); channel ids: u8 0 + varint per spike, or u8 1 + one varint
                        when the whole chunk is one channel; coded symbols
 
-Version 1 (still read): a 28-byte header with a u32 spike count, no chunk count; chunks without
-seq and content_crc. A damaged chunk (CRC), or an intact one whose content fails its check (coder
-relabelled, another model), is skipped; chunks are put back in order by number, a duplicate dropped
-(every copy when they differ); missing numbers, numbers beyond the header's count and times going
-backwards are reported, and the header's spike count gives the spikes lost (file cut short); the
-digest tells a complete file made of chunks of other files.
+Still read, sampling rate unknown: version 2 (the same without fs: a 40-byte header) and version 1 (a
+28-byte header, a u32 spike count, no chunk count; chunks without seq and content_crc). A damaged chunk
+(CRC), or an intact one whose content fails its check (coder relabelled, another model), is skipped;
+chunks are put back in order by number, a duplicate dropped (every copy when they differ); missing
+numbers, numbers beyond the header's count and times going backwards are reported, the header's spike
+count gives the spikes lost (file cut short) and the digest a complete file made of chunks of others.
 """
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwcae.validate import MAX_INDEX
+from hwcae.validate import MAX_INDEX, rate_or_unknown
 
-MAGIC, CHUNK_MAGIC, VERSION = b"HWC1", b"CK", 2
+MAGIC, CHUNK_MAGIC, VERSION = b"HWC1", b"CK", 3
 #: Header and chunk layouts by version (a chunk's fields after its magic).
-_HEADER = {1: struct.Struct("<4sBBBBHH8sI"), 2: struct.Struct("<4sBBBBHH8sQII")}
-_CHUNK = {1: struct.Struct("<HQI"), 2: struct.Struct("<IHQII")}
+_HEADER = {1: struct.Struct("<4sBBBBHH8sI"), 2: struct.Struct("<4sBBBBHH8sQII"), 3: struct.Struct("<4sBBBBHH8sQIId")}
+_CHUNK = {1: struct.Struct("<HQI"), 2: struct.Struct("<IHQII"), 3: struct.Struct("<IHQII")}
 MAX_CHUNK_SPIKES = 4096
 
 
@@ -93,6 +94,7 @@ class Decoded:
     spikes_expected: int = 0
     problems: list = field(default_factory=list)  # what lost spikes or makes the file inconsistent
     notes: list = field(default_factory=list)  # what was repaired without losing a spike (order, duplicates)
+    fs_hz: float = 0.0  # the recording's sampling rate in Hz (0.0: unknown; always so in a version 1 or 2 file)
 
     @property
     def complete(self) -> bool:
@@ -106,7 +108,8 @@ class Writer:
     Spikes arrive in time order, any number at a time; memory holds at most one chunk.
     """
 
-    def __init__(self, fh, coder, model_hash: str, positions: int, chunk_spikes: int = 256):
+    def __init__(self, fh, coder, model_hash: str, positions: int, chunk_spikes: int = 256, fs_hz: float | None = None):
+        self.fs = rate_or_unknown(fs_hz, "the sampling rate", ContainerError)
         if not 1 <= chunk_spikes <= MAX_CHUNK_SPIKES or not 1 <= positions <= 255 or not 1 <= coder.k <= 65535:
             raise ContainerError(f"chunks of 1..{MAX_CHUNK_SPIKES} spikes, 1..255 symbols per spike and a codebook "
                                  f"of 1..65535 (got {chunk_spikes}, {positions}, {coder.k})")
@@ -118,7 +121,7 @@ class Writer:
 
     def _write_header(self) -> None:
         head = _HEADER[VERSION].pack(MAGIC, VERSION, self.coder.coder_id, self.positions, 0, self.coder.k, 0,
-                                     bytes.fromhex(self.hash[:16]), self.n, self.chunks, self.digest)
+                                     bytes.fromhex(self.hash[:16]), self.n, self.chunks, self.digest, self.fs)
         self.fh.write(head + struct.pack("<I", zlib.crc32(head)))
 
     def add(self, indices: np.ndarray, times: np.ndarray, channels: np.ndarray) -> None:
@@ -166,11 +169,11 @@ class Writer:
 
 
 def write(coder, model_hash: str, indices: np.ndarray, times: np.ndarray, channels: np.ndarray,
-          chunk_spikes: int = 256) -> bytes:
+          chunk_spikes: int = 256, fs_hz: float | None = None) -> bytes:
     """The whole container for spikes held in memory (see :class:`Writer` for streams)."""
     import io
 
-    w = Writer(fh := io.BytesIO(), coder, model_hash, indices.shape[1], chunk_spikes)
+    w = Writer(fh := io.BytesIO(), coder, model_hash, indices.shape[1], chunk_spikes, fs_hz)
     w.add(indices, times, channels)
     w.close()
     return fh.getvalue()
@@ -181,17 +184,17 @@ def read_header(buf: bytes) -> dict:
         raise ContainerError("file too short for an .hwc header" if MAGIC.startswith(buf[:4]) else "not an .hwc file (bad magic)")
     version = buf[4]
     if version not in _HEADER:
-        raise ContainerError(f"container version {version} is not supported (this hwcae reads versions 1 and 2)")
+        raise ContainerError(f"container version {version} is not supported (this hwcae reads versions 1 to {VERSION})")
     st = _HEADER[version]
     if len(buf) < st.size + 4:
         raise ContainerError("file too short for an .hwc header")
     fields = st.unpack_from(buf, 0)
     if zlib.crc32(buf[: st.size]) != struct.unpack_from("<I", buf, st.size)[0]:
         raise ContainerError("header CRC mismatch (corrupt header)")
+    fs = rate_or_unknown(fields[11] if version > 2 else 0.0, "the header's sampling rate (damaged?)", ContainerError)
     return {"version": version, "coder_id": fields[2], "positions": fields[3], "codebook": fields[5],
             "model_hash": fields[7].hex(), "n_spikes": fields[8], "n_chunks": fields[9] if version > 1 else None,
-            "digest": fields[10] if version > 1 else None,
-            "size": st.size + 4}
+            "digest": fields[10] if version > 1 else None, "fs_hz": fs, "size": st.size + 4}
 
 
 _Chunk = namedtuple("_Chunk", "seq times channels symbols body check")  # one decoded chunk (body: its bytes, to compare)
@@ -291,4 +294,4 @@ def read(buf: bytes, coder) -> Decoded:
     bad = (h["n_chunks"] - len(kept)) if h["version"] > 1 else damaged + len(undecodable) + backwards
     idx, t, ch = (np.concatenate(a) for a in zip((np.zeros((0, h["positions"]), np.int64), np.zeros(0, np.int64),
                                                   np.zeros(0, np.int64)), *[(c.symbols, c.times, c.channels) for c in kept]))
-    return Decoded(idx, t, ch, len(kept), max(bad, 0), expected - got, expected, problems, notes)
+    return Decoded(idx, t, ch, len(kept), max(bad, 0), expected - got, expected, problems, notes, h["fs_hz"])

@@ -55,8 +55,8 @@ class Codec:
 
         return decode_uv(self.model, symbols)
 
-    def pack(self, symbols, times=None, channels=None, coder: str | None = None) -> bytes:
-        return self.bitstream.pack(symbols, times, channels, coder)
+    def pack(self, symbols, times=None, channels=None, coder: str | None = None, fs_hz: float | None = None) -> bytes:
+        return self.bitstream.pack(symbols, times, channels, coder, fs_hz)
 
     def unpack(self, buf: bytes):
         return self.bitstream.unpack(buf)

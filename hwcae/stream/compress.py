@@ -129,7 +129,8 @@ def compress_recording(plan: ChunkPlan, codec, out: str | os.PathLike, *, coder:
     worker_rss_kb: dict[int, int] = {}
     try:  # an error or an interrupt (SIGTERM, see hwcae.stream.signals) removes the temporary file
         with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-            writer = container.Writer(fh, entropy_coder, codec.hash, codec.fixed_point.symbols_per_spike)
+            writer = container.Writer(fh, entropy_coder, codec.hash, codec.fixed_point.symbols_per_spike,
+                                      fs_hz=plan.fs_hz)
             for frames, chans, idx, (pid, rss_kb) in results:
                 worker_rss_kb[pid] = max(worker_rss_kb.get(pid, 0), rss_kb)
                 writer.add(idx, frames, chans)

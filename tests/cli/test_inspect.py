@@ -14,7 +14,11 @@ def test_inspect_container_intact_and_damaged(tiny_qat, tiny_set, tmp_path, caps
     path = tmp_path / "x.hwc"
     hwcae.compress(hwcae.load_model(tiny_qat), tiny_set.spikes[:200], path)
     assert main(["inspect", str(path)]) == 0
-    assert f"{200:,} spikes" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{200:,} spikes" in out and "sampling rate unknown (not stored)" in out
+    hwcae.compress(hwcae.load_model(tiny_qat), tiny_set.spikes[:20], tmp_path / "fs.hwc", fs_hz=24000)
+    assert main(["inspect", str(tmp_path / "fs.hwc")]) == 0
+    assert "sampling rate 24000 Hz" in capsys.readouterr().out
     assert main(["inspect", str(path), "--checkpoint", str(tiny_qat)]) == 0
     assert "decoded 200 of 200 spikes" in capsys.readouterr().out
     cut = tmp_path / "cut.hwc"

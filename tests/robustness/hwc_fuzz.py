@@ -17,8 +17,13 @@ import numpy as np
 
 from hwcae.codec import container
 
-H, C = container._HEADER[2], container._CHUNK[2]
+H, C = container._HEADER[container.VERSION], container._CHUNK[container.VERSION]
 U64 = 2**64 - 1
+#: Header fields by name (their index in H's fields); "hash" is the 8-byte model hash.
+FIELDS = {"version": 1, "coder": 2, "positions": 3, "codebook": 5, "hash": 7, "n_spikes": 8, "n_chunks": 9, "digest": 10,
+          "fs": 11}
+#: Sampling rates a reader must refuse (outcome "refused"), or read as unknown (0.0) or as the rate.
+BAD_FS, GOOD_FS = [float("nan"), -1.0, float("inf"), -float("inf"), 1e300, 1.0, 999.0, 1e6 + 1], [0.0, -0.0]
 
 
 @dataclass
@@ -31,6 +36,7 @@ class Base:
     channels: np.ndarray
     chunk: int
     decoded: np.ndarray | None = None  # the waveforms a good decode gives
+    fs: float = 0.0  # the sampling rate in its header (0.0: unknown)
 
 
 @dataclass
@@ -78,9 +84,9 @@ def _clamp(v: int, bits: int) -> int:
 def mutate_header(rng, p: Parsed, base: Base) -> str:
     h, n, m = p.header, len(base.times), len(p.chunks)
     which = _pick(rng, ["version", "coder", "positions", "codebook", "hash", "n_spikes", "n_chunks", "digest",
-                        "reserved"])
-    idx = {"version": 1, "coder": 2, "positions": 3, "codebook": 5, "n_spikes": 8, "n_chunks": 9, "digest": 10}
-    choices = {"version": [0, 1, 3, 255], "coder": [0, 1, 2, 3, 255], "positions": [0, h[3] - 1, h[3] + 1, 255],
+                        "reserved", "fs"])
+    idx = {k: v for k, v in FIELDS.items() if k != "hash"}
+    choices = {"version": [0, 1, 2, container.VERSION + 1, 255], "coder": [0, 1, 2, 3, 255], "positions": [0, h[3] - 1, h[3] + 1, 255],
                "codebook": [0, h[5] - 1, h[5] + 1, 65535], "n_spikes": [0, n - 1, n + 1, n - base.chunk, 2**32, 2**63, U64],
                "n_chunks": [0, m - 1, m + 1, 2**32 - 1], "digest": [h[10] ^ 1, 0]}
     if which == "hash":
@@ -89,6 +95,8 @@ def mutate_header(rng, p: Parsed, base: Base) -> str:
         h[7] = bytes(b)
     elif which == "reserved":
         h[4 if rng.random() < 0.5 else 6] = int(rng.integers(1, 255))
+    elif which == "fs":
+        h[idx[which]] = _pick(rng, BAD_FS + GOOD_FS)
     else:
         bits = {"version": 8, "coder": 8, "positions": 8, "codebook": 16, "n_spikes": 64, "n_chunks": 32, "digest": 32}
         h[idx[which]] = _clamp(_pick(rng, choices[which]), bits[which])

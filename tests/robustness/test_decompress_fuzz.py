@@ -4,10 +4,10 @@ chunks dropped, duplicated, reordered, cut or spliced from another coder or file
 
 For every case, through the command line: no traceback, no hang (a time limit per case), and never
 wrong spikes reported as good: exit 0 only with exactly the original spikes (times, channels,
-symbols, waveforms), otherwise exit 2 with one ``hwcae: error:`` line and no output, or with
-``--partial`` an output holding only spikes the file really carried. HWCAE_FUZZ_CASES sets the case
-count (500 by default), HWCAE_FUZZ_SEED the seed, and HWCAE_FUZZ_REPORT a JSON file for the
-outcome counts and every failing case.
+symbols, waveforms; the header's sampling rate as 'fs', no 'fs' when it holds none), otherwise exit
+2 with one ``hwcae: error:`` line and no output, or with ``--partial`` an output holding only spikes
+the file really carried. HWCAE_FUZZ_CASES sets the case count (500 by default), HWCAE_FUZZ_SEED the
+seed, and HWCAE_FUZZ_REPORT a JSON file for the outcome counts and every failing case.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from tests.robustness.conftest import waveforms, write_npz
 CASES = int(os.environ.get("HWCAE_FUZZ_CASES", "500"))
 SEED = int(os.environ.get("HWCAE_FUZZ_SEED", "0"))
 LIMIT_S = 20.0
+FS = 30000.0  # the sampling rate in the coders' files (the one compress writes has none)
 
 
 class Hang(BaseException):
@@ -55,8 +56,8 @@ def corpus(tiny_checkpoint, tmp_path_factory):
     other_symbols = codec.encode(other_spikes)
     bases, donors = [], {}
     for name, coder in codec.coders.items():
-        data = container.write(coder, codec.hash, symbols, times, channels, chunk_spikes=16)
-        bases.append(hwc_fuzz.Base(name, data, symbols, times, channels, 16))
+        data = container.write(coder, codec.hash, symbols, times, channels, chunk_spikes=16, fs_hz=FS)
+        bases.append(hwc_fuzz.Base(name, data, symbols, times, channels, 16, fs=FS))
         donors[name] = {"file": container.write(coder, codec.hash, other_symbols, other_times, other_channels, 16)}
     for name in codec.coders:  # the same spikes under another coder
         donors[name]["coder"] = next(b.data for b in bases if b.name != name)
@@ -114,6 +115,9 @@ def run_case(i: int, corpus, cli, tmp_path) -> tuple[str, str]:
             same = (np.array_equal(z["times"], base.times) and np.array_equal(z["channels"], base.channels)
                     and np.array_equal(z["indices"], base.symbols))
             same = same and np.allclose(z["spikes"], base.decoded, atol=1e-4)
+            fs = 0.0 if re.search(r"header\.fs=-?0\.0\b", what) else base.fs  # a rate set to 0 reads as unknown
+            if same and (float(z["fs"]) if "fs" in z.files else 0.0) != fs:
+                return "wrong_fs", what
         return ("repaired" if lines else "exact") if same else "silent_loss", what
     if rc != EXIT_ERROR or len(lines) != 1 or not lines[0].startswith("hwcae: error:"):
         return "bad_stderr", what

@@ -2,7 +2,8 @@
 a header alone, a chunk dropped or damaged) exits with EXIT_ERROR and the count in one line, and
 writes nothing unless --partial; a header that disagrees with the checkpoint (latent count,
 codebook, coder) or a chunk time beyond 2^62 is one line; chunks put out of order or duplicated
-decode exactly, with a warning; chunks of another file are told; version 1 files still read."""
+decode exactly, with a warning; chunks of another file are told; a sampling rate the header cannot
+hold is one line; version 1 and 2 files still read (sampling rate unknown)."""
 from __future__ import annotations
 
 import struct
@@ -41,9 +42,8 @@ def decompress(cli, made, tmp_path, data: bytes, *extra):
 
 def with_header(data: bytes, **fields) -> bytes:
     p = hwc_fuzz.parse(data)
-    names = {"version": 1, "coder": 2, "positions": 3, "codebook": 5, "n_spikes": 8, "n_chunks": 9}
     for k, v in fields.items():
-        p.header[names[k]] = v
+        p.header[hwc_fuzz.FIELDS[k]] = v
     return hwc_fuzz.header_bytes(p.header) + b"".join(p.raw_chunks)
 
 
@@ -58,6 +58,7 @@ def test_the_valid_file_decodes_exactly(cli, made, tmp_path):
     with np.load(out) as z:
         assert np.array_equal(z["times"], made[3]) and np.array_equal(z["channels"], made[4])
         assert np.array_equal(z["indices"], made[5])
+        assert "fs" not in z.files  # the spike set had no 'fs': the .npz has none (not 0 or NaN)
 
 
 @pytest.mark.parametrize("keep, lost, words", [(0, N, "3 of 3 chunks missing (the file ends early)"),
@@ -108,9 +109,11 @@ def test_a_relabelled_coder_never_decodes_to_garbage(cli, made, tmp_path):
 
 @pytest.mark.parametrize("field, value, words", [
     ("positions", 3, "says 3 symbols per spike"), ("positions", 255, "says 255 symbols per spike"),
-    ("codebook", 15, "from 15 codewords"), ("coder", 9, "uses coder 9"), ("version", 3, "version 3 is not supported"),
+    ("codebook", 15, "from 15 codewords"), ("coder", 9, "uses coder 9"),
+    ("version", container.VERSION + 1, f"version {container.VERSION + 1} is not supported"),
     ("n_spikes", 2**63, f"{2**63 - N} of {2**63} spikes lost"), ("n_spikes", N - 1, f"hold {N} spikes but the header says"),
-    ("n_chunks", 2**32 - 1, f"{2**32 - 4} of {2**32 - 1} chunks missing"), ("n_chunks", 2, "numbered beyond")])
+    ("n_chunks", 2**32 - 1, f"{2**32 - 4} of {2**32 - 1} chunks missing"), ("n_chunks", 2, "numbered beyond"),
+    *[("fs", v, "the header's sampling rate") for v in (float("nan"), -1.0, float("inf"), 1e300, 999.0)]])
 def test_a_header_that_disagrees_is_one_line(field, value, words, cli, made, tmp_path):
     rc, err, out = decompress(cli, made, tmp_path, with_header(made[2], **{field: value}))
     assert_refused(rc, err, words)
@@ -163,9 +166,33 @@ def test_version_1_files_still_read_and_a_cut_one_is_told(cli, made, tmp_path, t
     assert rc == 0 and err == ""
     with np.load(out) as z:
         assert np.array_equal(z["times"], made[3]) and np.array_equal(z["indices"], made[5])
+        assert "fs" not in z.files
     out.unlink()
     rc, err, out = decompress(cli, made, tmp_path, old[:28 + 4 + 10])
     assert_refused(rc, err, f"{N} of {N} spikes lost")
+
+
+def _v2(data: bytes) -> bytes:
+    """The same file in version 2, as hwcae wrote them before the sampling rate (its chunks are those of version 3)."""
+    p = hwc_fuzz.parse(data)
+    head = container._HEADER[2].pack(*p.header[:1], 2, *p.header[2:hwc_fuzz.FIELDS["fs"]])
+    return head + struct.pack("<I", zlib.crc32(head)) + b"".join(p.raw_chunks)
+
+
+def test_version_2_files_still_read_and_a_cut_one_is_told(cli, made, tmp_path):
+    old = _v2(made[2])
+    assert container.read_header(old)["fs_hz"] == 0.0 and container.read_header(old)["size"] == 40
+    rc, err, out = decompress(cli, made, tmp_path, old, "--fs", "24000")
+    assert rc == 0 and err == ""
+    with np.load(out) as z:
+        assert np.array_equal(z["times"], made[3]) and np.array_equal(z["indices"], made[5])
+        assert float(z["fs"]) == 24000.0  # --fs supplies the rate the file does not hold
+    out.unlink()
+    head, parts = 40, hwc_fuzz.parse(made[2]).raw_chunks
+    rc, err, out = decompress(cli, made, tmp_path, old[:head + len(parts[0])])
+    assert_refused(rc, err, f"{N - 256} of {N} spikes lost", "2 of 3 chunks missing (the file ends early)")
+    rc, err, out = decompress(cli, made, tmp_path, old, "--format", "nwb")
+    assert_refused(rc, err, "give the recording's sampling rate (--fs)")
 
 
 def test_the_writer_refuses_what_the_format_cannot_hold(tiny_checkpoint):
@@ -177,3 +204,48 @@ def test_the_writer_refuses_what_the_format_cannot_hold(tiny_checkpoint):
     for times, chans in [([0, 1, 2**62], [0, 0, 0]), ([-1, 0, 1], [0, 0, 0]), ([0, 1, 2], [0, -1, 0])]:
         with pytest.raises(HwcaeError, match="2\\^62|non-negative"):
             codec.pack(sym, times, chans)
+
+
+def test_the_sampling_rate_round_trips_and_fs_overrides_it(cli, made, tmp_path, tiny_checkpoint):
+    from hwcae.api import load_model
+
+    data = load_model(tiny_checkpoint).pack(made[5], made[3], made[4], fs_hz=30000.0)
+    assert container.read_header(data)["fs_hz"] == 30000.0
+    for extra, fs, warned in [((), 30000.0, False), (("--fs", "30000.00001"), 30000.00001, False),
+                              (("--fs", "24000"), 24000.0, True)]:
+        rc, err, out = decompress(cli, made, tmp_path, data, *extra)
+        lines = err.strip().splitlines()
+        assert rc == 0 and len(lines) == warned, err
+        assert not warned or ("hwcae: warning:" in lines[0] and "differs from the file's sampling rate 30000 Hz" in lines[0])
+        with np.load(out) as z:
+            assert z["fs"].shape == () and z["fs"].dtype == np.float64 and float(z["fs"]) == fs
+            assert np.array_equal(z["indices"], made[5])
+        out.unlink()
+
+
+@pytest.mark.parametrize("fs, stored, warning", [(24000.0, 24000.0, None), (np.full(N, 24000.0), 24000.0, None),
+                                                 (np.r_[np.full(N - 1, 24000.0), 30000.0], 0.0, "2 sampling rates"),
+                                                 (500.0, 0.0, "sampling rate is not stored")])
+def test_compress_stores_a_spike_sets_fs(fs, stored, warning, cli, made, tmp_path):
+    """A spike set's 'fs' goes into the header when it is one rate the header can hold; else none, with a warning."""
+    src = write_npz(tmp_path / "f.npz", spikes=waveforms(N, seed=5), times=made[3], channels=made[4], fs=fs)
+    rc, _, err = cli("compress", src, tmp_path / "f.hwc", "--checkpoint", made[1])
+    assert rc == 0 and (warning in err if warning else "warning" not in err), err
+    data = (tmp_path / "f.hwc").read_bytes()
+    assert container.read_header(data)["fs_hz"] == stored
+    rc, err, out = decompress(cli, made, tmp_path, data)
+    with np.load(out) as z:
+        assert rc == 0 and (float(z["fs"]) == stored if stored else "fs" not in z.files)
+
+
+def test_the_writer_refuses_a_sampling_rate_the_header_cannot_hold(tiny_checkpoint):
+    from hwcae.api import load_model
+    from hwcae.errors import HwcaeError
+
+    codec = load_model(tiny_checkpoint)
+    sym = np.zeros((3, codec.bitstream.counts.shape[0]), np.int64)
+    for fs in (float("nan"), -1.0, float("inf"), 1e300, 999.0, 1e6 + 1):
+        with pytest.raises(HwcaeError, match="sampling rate must be 0 \\(unknown\\) or 1000 to 1e\\+06 Hz"):
+            codec.pack(sym, fs_hz=fs)
+    for fs in (None, 0, 0.0, 1000, 1e6):
+        assert container.read_header(codec.pack(sym, fs_hz=fs))["fs_hz"] == float(fs or 0)

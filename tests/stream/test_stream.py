@@ -37,6 +37,7 @@ def test_round_trip_finds_ground_truth_and_reconstructs(raw, tiny_qat, tmp_path)
                  "--out", str(tmp_path / "a.npz")]) == 0
     d = np.load(tmp_path / "a.npz")
     t, c = d["times"], d["channels"]
+    assert float(d["fs"]) == rec.sampling_frequency  # the recording's rate travels in the .hwc header
     assert np.all(np.diff(t) >= 0)
     big = gt["frames"][gt["amplitude_uv"] > 8 * settings["noise_uv"]]
     recall = np.mean(np.abs(big[:, None] - t[None, :]).min(axis=1) <= 10)
@@ -51,6 +52,22 @@ def test_round_trip_finds_ground_truth_and_reconstructs(raw, tiny_qat, tmp_path)
     ref = cut_snippets(clean.get_traces().astype(np.float32), t, table[c])
     got = float(np.mean(sndr_db(ref, d["spikes"])))
     assert got > 2.0, got  # tiny test model (3.3 dB measured; 0 dB = nothing); the default design: `make bench`
+
+
+def test_nwb_takes_the_sampling_rate_from_the_file(raw, tiny_qat, tmp_path, capsys):
+    """No --fs: a recording's .hwc holds its rate, so NWB times in seconds come out right; inspect shows it."""
+    from hwcae.stream.nwb_out import read_decoded_nwb
+
+    _compress(raw, tmp_path / "a.hwc", tiny_qat)
+    fs = raw[1].sampling_frequency
+    assert main(["inspect", str(tmp_path / "a.hwc")]) == 0
+    assert f"sampling rate {fs:g} Hz" in capsys.readouterr().out
+    base = ["decompress", str(tmp_path / "a.hwc"), "--checkpoint", str(tiny_qat)]
+    assert main(base + ["--out", str(tmp_path / "a.nwb")]) == 0
+    assert main(base + ["--out", str(tmp_path / "a.npz")]) == 0
+    r, d = read_decoded_nwb(tmp_path / "a.nwb"), np.load(tmp_path / "a.npz")
+    assert r["meta"]["fs_hz"] == fs and len(r["times_s"]) == len(d["times"]) > 0
+    np.testing.assert_array_equal(np.rint(r["times_s"] * fs).astype(np.int64), d["times"])
 
 
 def test_chunking_and_workers_do_not_change_the_file(raw, tiny_qat, tmp_path):
