@@ -15,6 +15,29 @@ from hwcae.codec.entropy import CODER_BY_NAME
 from hwcae.cli.recording_args import add_recording_args
 from hwcae.validate import channel_count, jobs, sampling_rate
 
+DECOMPRESS_DOC = """hwcae decompress: an .hwc container -> spike times, channels and reconstructed spikes.
+
+HWC is a container hwcae compress wrote (versions 1 to 3 read); --checkpoint is the model that wrote
+it (the header holds its hash). --out is a spike set .npz, or NWB (--format nwb, or a name ending in
+.nwb). The .npz holds:
+
+  spikes    float32 (N, 4, 64)  reconstructed waveforms in microvolts (uV); channel 0 is the best one
+  indices   int64 (N, S)        the symbols sent: codeword indices, then the gain code if the model has one
+  times     int64 (N,)          each spike's trough, as a sample index of the recording
+  channels  int64 (N,)          each spike's best channel
+  fs        float64 ()          the recording's sampling rate in Hz: only when known (the header of
+                                a version 3 file, or --fs); absent otherwise (no 0 or NaN stand-in)
+
+NWB holds one SpikeEventSeries per best channel with times in seconds: the sampling rate comes from
+the file, or --fs (required for a file that has none: version 1 or 2, or a spike set compressed
+without 'fs'). --fs overrides the file's rate, with a warning when they differ.
+
+Exit status 0: every spike decoded (a warning line when chunks were put back in order or
+duplicates dropped). Exit status 2, with one 'hwcae: error:' line: spikes were lost (a damaged,
+missing or foreign chunk, a file cut short); nothing is written unless --partial, which writes the
+spikes that decode and still exits 2.
+"""
+
 
 def add_parser(sub):
     p = sub.add_parser("compress", help="spikes or a recording -> entropy-coded .hwc container",
@@ -32,7 +55,7 @@ def add_parser(sub):
     add_recording_args(p)
     add_align_arg(p)
     d = sub.add_parser("decompress", help=".hwc container -> spike times, channels and reconstructed spikes (.npz or .nwb)",
-                       description=__doc__)
+                       description=DECOMPRESS_DOC, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     d.add_argument("hwc")
     d.add_argument("--checkpoint", required=True)
     d.add_argument("--out", required=True, help="file to write: spike set .npz (spikes, indices, times, channels, fs), or "

@@ -19,6 +19,17 @@ def test_help_lists_verbs():
         assert verb in r.stdout
 
 
+def test_decompress_help_describes_decompress(capsys):
+    """Its own description (not compress's INPUT): what it reads and writes, the .npz keys, exit status."""
+    with pytest.raises(SystemExit):
+        main(["decompress", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "INPUT is" not in out and "hwcae decompress: an .hwc container" in out
+    for words in ("spikes float32 (N, 4, 64) reconstructed waveforms in microvolts (uV)", "times int64 (N,)",
+                  "channels int64 (N,)", "fs float64 ()", "SpikeEventSeries", "Exit status 2", "--partial"):
+        assert words in out, words
+
+
 @pytest.mark.parametrize("args, message", [
     (["eval", "--data", "missing.npz"], "spike file not found"),
     (["data", "info", "missing.npz"], "spike file not found"),
