@@ -130,45 +130,50 @@ LABELS = {"compute_uw": "compute", "memory_uw": "memory\n(weight reads)", "leaka
 
 
 def plot(r: dict, budget: Budget, path: Path) -> None:
-    """Three panels: uW per channel by part; total power vs channels and uW per channel vs firing
-    rate (two axes, a legend); channel capacity vs the power budget."""
+    """Four panels, one question each: where a channel's microwatts go; total power vs channel
+    count against the budget; power per channel vs firing rate; channel capacity vs power budget."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
-    b = r["power_breakdown_uw"]
-    ax[0].bar([LABELS.get(k, k) for k in b], list(b.values()), color=["#37a", "#7a3", "#aa3", "#a37"])
-    ax[0].axhline(r["raw_spikes_power_per_channel_uw"], ls="--", c="k", lw=1, label="radio for raw spikes (no encoder)")
-    ax[0].set_ylabel("power per channel (uW)")
-    ax[0].set_title(f"{r['design']} at {r['tech']}, {budget.rate_hz:g} spikes/s per channel", fontsize=9)
-    ax[0].legend(fontsize=7)
+    fig, ax = plt.subplots(1, 4, figsize=(17, 4))
+    fig.suptitle(f"{r['design']} at {r['tech']}, {budget.clock_hz / 1e6:g} MHz, {budget.channels:,} channels at "
+                 f"{budget.rate_hz:g} spikes/s, radio {budget.radio_pj_per_bit:g} pJ/bit", fontsize=10)
+    _breakdown(ax[0], r)
     chans = [64, 128, 256, 512, 1024, 2048, 4096, 8192]
-    total = [r2["power_per_channel_uw"] * c / 1e3 for c, r2 in _sweep(r, budget, "channels", chans)]
-    ax[1].plot(chans, total, "o-", c="#37a", label=f"total power (mW) vs channels, {budget.rate_hz:g} Hz")
-    ax[1].axhline(budget.power_budget_mw, ls=":", c="#37a", lw=1, label=f"power budget {budget.power_budget_mw:g} mW")
+    ax[1].plot(chans, [r2["power_per_channel_uw"] * c / 1e3 for c, r2 in _sweep(r, budget, "channels", chans)], "o-",
+               c="#37a", label="encoders + radio")
+    ax[1].axhline(budget.power_budget_mw, ls=":", c="k", lw=1, label=f"power budget {budget.power_budget_mw:g} mW")
+    ax[1].set(xscale="log", xlabel="channels", ylabel="total power (mW)", title="total power vs channels")
     ax[1].set_xscale("log", base=2)
-    ax[1].set_xlabel("channels")
-    ax[1].set_ylabel("total power (mW)", color="#37a")
+    ax[1].legend(fontsize=8)
     rates = [5, 10, 20, 50, 100, 200]
-    right = ax[1].twinx().twiny()
-    right.plot(rates, [r2["power_per_channel_uw"] for _, r2 in _sweep(r, budget, "rate_hz", rates)], "s--", c="#a37",
-               label="uW per channel vs firing rate")
-    right.set_xlabel("firing rate (spikes/s per channel)", fontsize=8, color="#a37")
-    right.figure.axes[-2].set_ylabel("power per channel (uW)", color="#a37")
-    lines = ax[1].get_legend_handles_labels(), right.get_legend_handles_labels()
-    ax[1].legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=7, loc="upper left")
+    ax[2].plot(rates, [r2["power_per_channel_uw"] for _, r2 in _sweep(r, budget, "rate_hz", rates)], "s-", c="#a37")
+    ax[2].set(xlabel="firing rate (spikes/s per channel)", ylabel="power per channel (uW)",
+              title="power per channel vs firing rate")
     budgets = [1, 2, 5, 10, 20, 50]
-    ax[2].plot(budgets, [r2["channel_capacity"] for _, r2 in _sweep(r, budget, "power_budget_mw", budgets)], "o-")
-    ax[2].set_xlabel("power budget (mW)")
-    ax[2].set_ylabel("channel capacity (channels)")
-    ax[2].set_title(f"capacity vs budget (area {budget.area_budget_mm2:g} mm^2, link {budget.link_bps / 1e6:g} Mb/s)",
-                    fontsize=9)
+    ax[3].plot(budgets, [r2["channel_capacity"] for _, r2 in _sweep(r, budget, "power_budget_mw", budgets)], "o-", c="#3a7")
+    ax[3].set(xlabel="power budget (mW)", ylabel="channel capacity (channels)",
+              title=f"capacity (area {budget.area_budget_mm2:g} mm^2, link {budget.link_bps / 1e6:g} Mb/s)")
+    for a in ax:
+        a.title.set_fontsize(9)
+        a.grid(alpha=0.3)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
+
+
+def _breakdown(ax, r: dict) -> None:
+    """Bars of uW per channel by part, each labelled, beside the radio cost of raw spikes."""
+    b = r["power_breakdown_uw"]
+    bars = ax.bar([LABELS.get(k, k) for k in b], list(b.values()), color=["#37a", "#7a3", "#aa3", "#a37"])
+    ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_ylabel("power per channel (uW)")
+    ax.set_title(f"{r['power_per_channel_uw']:.2f} uW per channel; raw spikes over the radio: "
+                 f"{r['raw_spikes_power_per_channel_uw']:.1f} uW")
+    ax.set_ylim(0, max(b.values()) * 1.25)
 
 
 def _sweep(r: dict, budget: Budget, field: str, values: list):
@@ -177,4 +182,5 @@ def _sweep(r: dict, budget: Budget, field: str, values: list):
 
     tech = load_tech(r["tech"])
     for v in values:
-        yield v, estimate(r["_layers"], tech, replace(budget, **{field: v}), r["bits_per_spike"], engine=r.get("rtl"))
+        yield v, estimate(r["_layers"], tech, replace(budget, **{field: v}), r["bits_per_spike"], engine=r.get("rtl"),
+                          extra_sram_bits=r.get("huffman_table_bits", 0))

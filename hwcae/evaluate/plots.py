@@ -56,6 +56,11 @@ def rd_curves(rd_by_data: dict, path: Path) -> str:
     return _save(fig, path)
 
 
+#: Axis labels of the robustness perturbations, with units.
+ROBUSTNESS_AXES = {"shift_samples": "shift (samples)", "amplitude_factor": "amplitude (x the original)",
+                   "width_factor": "width around the peak (x the original)", "added_noise_uv": "added white noise (uV RMS)"}
+
+
 def robustness(rob: dict, path: Path) -> str:
     kinds = list(rob)
     fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.6), squeeze=False)
@@ -63,8 +68,8 @@ def robustness(rob: dict, path: Path) -> str:
         d = rob[k]
         for name in (n for n in d if n != "x"):
             ax.plot(d["x"], d[name], marker="o", label=name)
-        ax.set_xlabel(k.replace("_", " "))
-        ax.set_ylabel("SNDR (dB)")
+        ax.set_xlabel(ROBUSTNESS_AXES.get(k, k.replace("_", " ")))
+        ax.set_ylabel("SNDR vs clean (dB, mean)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     return _save(fig, path)

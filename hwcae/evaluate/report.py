@@ -164,7 +164,8 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
             fixed = [(n, qat[n]) for n in (Path(p).stem for p in inp.qat_checkpoints)]
             d["float_vs_fixed"] = [{"name": "float", "bits_per_spike": default.arch.bits_per_spike_fixed,
                                     "sndr_db_mean": rdmod.sndr_mean(score, recons[default_name][1])}]
-            d["float_vs_fixed"] += [{"name": n, "bits_per_spike": c.arch.bits_per_spike_fixed,
+            d["float_vs_fixed"] += [{"name": n if c.arch.name == default.arch.name else f"{n} ({c.arch.name} arch)",
+                                     "bits_per_spike": c.arch.bits_per_spike_fixed,
                                      "sndr_db_mean": rdmod.sndr_mean(score, recons[n][1] if n in recons
                                                                      else c.decode(c.encode(score.spikes)))}
                                     for n, c in fixed]
@@ -210,6 +211,6 @@ def _cost(path: str | None) -> dict | None:
     from hwcae.operating_point import load_operating_point
 
     r = cost_for_checkpoint(path, load_operating_point().node, Budget.at_operating_point())
-    return {"summary": summary_lines(r), "power_per_channel_uw": r["power_per_channel_uw"],
+    return {"operating_point": load_operating_point().describe(), "summary": summary_lines(r), "power_per_channel_uw": r["power_per_channel_uw"],
             "energy_per_spike_pj": r["energy_per_spike_pj"], "channel_capacity": r["channel_capacity"],
             "area_mm2": r["area_mm2"], "design": r["design"], "tech": r["tech"]}

@@ -97,9 +97,22 @@ def render(r: dict) -> str:
         rows = [{**p, "method": f"CAE {p['name']}"} for p in d["rd"]["cae"]]
         for b in ("pca", "dwt", "cs"):
             rows += [{**p, "method": b.upper()} for p in d["rd"][b]]
+        for p in rows:  # the same bits on the other footings: 12- and 10-bit snippets (x 12/16, 10/16)
+            p.update(cr12=p["cr_fixed"] * 12 / 16, cr10=p["cr_fixed"] * 10 / 16)
         parts.append(f"<h3>{_e(d['source'])}</h3>" + _table(rows, [
-            ("method", "method", ""), ("bits/spike", "bits_per_spike", ".0f"), ("CR fixed", "cr_fixed", ".1f"),
-            ("CR bytes (container)", "cr_bytes", ".1f"), ("SNDR dB", "sndr_db_mean", ".2f")]))
+            ("method", "method", ""), ("bits/spike", "bits_per_spike", ".0f"), ("CR vs 16-bit", "cr_fixed", ".1f"),
+            ("CR vs 12-bit", "cr12", ".1f"), ("CR vs 10-bit", "cr10", ".1f"),
+            ("CR bytes (.hwc, vs 16-bit)", "cr_bytes", ".1f"), ("SNDR dB", "sndr_db_mean", ".2f")]))
+    if r.get("footings"):
+        f = r["footings"]
+        frows = [{"way": k, **v} for k, v in f["rows"].items()]
+        parts.append("<h3>Compression ratio on every footing</h3><p class='small'>" + _e(
+            f"The default design ({f['design']}) on {f['source']}: bits per spike counted three ways, against 4 x 64 "
+            f"snippets of 16-, 12- and 10-bit samples and against the raw stream one channel would otherwise send "
+            f"({f['sample_rate_hz'] / 1e3:g} kHz x 12 bits at {f['rate_hz']:g} spikes/s per channel, hls/operating_point.yaml); "
+            "only the .hwc row counts spike times and channels.") + "</p>" + _table(frows, [
+                ("bits counted", "way", ""), ("bits/spike", "bits_per_spike", ".1f"), ("vs 16-bit", "cr_snippet16", ".1f"),
+                ("vs 12-bit", "cr_snippet12", ".1f"), ("vs 10-bit", "cr_snippet10", ".1f"), ("vs raw stream", "cr_stream", ".1f")]))
     rob = main.get("robustness")
     if rob:
         parts.append("<h2>Robustness</h2>" + _fig(figs.get("robustness"), (
@@ -118,7 +131,8 @@ def render(r: dict) -> str:
             f"CR (the models with fewer latent vectors), {main['source']} held-out spikes. Original spikes: {100 * s['original_accuracy']:.1f} %.")))
     parts.append("<h2>Float vs fixed point</h2>" + _fig(figs.get("float_vs_fixed"), (
         f"Mean SNDR of the float default and each fixed-point design (bit-accurate reference encoder, float decoder) "
-        f"on the same {main['scored_spikes']:,} {main['source']} spikes.")) + _table(main.get("float_vs_fixed", []), [
+        f"on the same {main['scored_spikes']:,} {main['source']} spikes. A design of another architecture (marked) "
+        "quantises its own float model, not the default.")) + _table(main.get("float_vs_fixed", []), [
         ("model", "name", ""), ("bits/spike", "bits_per_spike", ".0f"), ("SNDR dB", "sndr_db_mean", ".3f")]))
     parts.append("<h2>Examples</h2>" + _fig(figs.get("examples"), (
         f"One spike of each of the most active units of the first scored recording of {main['source']}: the four "
@@ -130,8 +144,10 @@ def render(r: dict) -> str:
     if r.get("cost"):
         c = r["cost"]
         parts.append(f"<h2>Cost ({_e(c['design'])}, {_e(c['tech'])})</h2><ul>"
-                     + "".join(f"<li>{_e(x)}</li>" for x in c["summary"]) + "</ul><p class='small'>From "
-                     "`hwcae cost` (an estimate from published per-operation energies; see reports/power).</p>")
+                     + "".join(f"<li>{_e(x)}</li>" for x in [c.get("operating_point", ""), *c["summary"]] if x)
+                     + "</ul><p class='small'>From `hwcae cost`: gates and cycles of the RTL engine (measured where "
+                     "`make rtl` built the design), energy from published per-operation figures per node; per node and "
+                     "design in reports/power (`make power`).</p>")
     parts.append(_explore(r.get("explore")))
     return ("<!doctype html><html><head><meta charset='utf-8'><title>hwcae report</title>"
             f"<style>{CSS}</style></head><body>" + "\n".join(parts) + SCRIPT + "</body></html>")
