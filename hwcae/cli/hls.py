@@ -59,6 +59,9 @@ def run(args) -> int:
     view["resources"] = "needs synthesis (hls4ml gives no estimate before it)"
     print()
     print(view.to_string(index=False))
+    from hwcae.operating_point import load_operating_point
+
+    print(load_operating_point().describe())
     notes = sorted(set(df["synthesis"]))
     print("synthesis: " + "; ".join(notes))
     if args.json:

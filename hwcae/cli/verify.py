@@ -45,7 +45,10 @@ def run(args) -> int:
                            root=folder.parent if folder else None, qonnx_spikes=None if args.qonnx else 0,
                            rtl=args.rtl, verbose=args.verbose, progress=lambda *_: None)
     result["data"] = desc["source"]
+    from hwcae.operating_point import load_operating_point
+
     print(f"{result['design']}: {result['spikes']} spikes ({result['edge_inputs']} range-edge) from {desc['source']}")
+    print(load_operating_point().describe())
     pairs = {**{k: result[k] for k in PAIRS if k in result},
              **{f"{k} ({n})": result[n][k] for n in BACKENDS if n in result for k in PAIRS if k in result[n]}}
     for pair, r in pairs.items():

@@ -121,7 +121,7 @@ Words: ADC code = uV / {report.get('input_step_uv', 'the design input step')}; i
 ## Timing
 - {report['cycles_per_spike']:,} cycles per spike (measured in RTL simulation, input and output included;
   one spike at a time). At {op['clock_mhz']:g} MHz: {op['spikes_per_s']:,.0f} spikes/s,
-  {op['channels_per_instance']:,.0f} channels at {op['rate_hz']:g} Hz per instance.
+  {op['channels_per_instance']:,.0f} channels at {op['rate_hz']:g} Hz per instance ({load_operating_point().describe()}).
 - Synthesis: {syn_line}.
 
 ## Memories (bits)
