@@ -95,6 +95,7 @@ def _compress(args) -> int:
         return _spike_set(args, codec)
     from hwcae.cli.recording_args import plan_from_args
     from hwcae.fileio import write_text_atomic
+    from hwcae.metrics import recording_footings
 
     plan = plan_from_args(args, args.input)
     r = compress_recording(codec, plan, args.out, coder=args.coder, jobs=args.jobs, scheduler=args.scheduler,
@@ -102,10 +103,16 @@ def _compress(args) -> int:
     print(f"wrote {args.out}: {r.spikes:,} spikes from {r.channels} channels x {r.duration_s:.1f} s, "
           f"{r.bytes:,} bytes ({r.bytes * 8 / max(r.spikes, 1):.1f} bits/spike with times and channels); "
           f"{r.spikes_per_s:,.0f} spikes/s, {r.x_realtime:.2f}x real time, peak RSS {r.peak_rss_mb:.0f} MB")
+    f = recording_footings(r.bytes * 8, channels=r.channels, duration_s=r.duration_s, fs_hz=plan.fs_hz, spikes=r.spikes)
+    if r.spikes:
+        print(f"compression ratio: vs the raw stream ({r.channels} ch x {plan.fs_hz / 1e3:g} kHz) of 16 / 12 / 10-bit samples "
+              f"{f['cr_stream16']:.1f} / {f['cr_stream12']:.1f} / {f['cr_stream10']:.1f} at the measured {f['rate_hz']:.1f} "
+              f"spikes/s per channel; vs 16 / 12 / 10-bit 4 x 64 snippets {f['cr_snippet16']:.1f} / {f['cr_snippet12']:.1f} / "
+              f"{f['cr_snippet10']:.1f}")
     if args.json:
         import json
 
-        write_text_atomic(args.json, json.dumps(r.as_dict(), indent=2))
+        write_text_atomic(args.json, json.dumps(r.as_dict() | {"footings": f}, indent=2))
     return 0
 
 
@@ -115,6 +122,8 @@ def _spike_set(args, codec) -> int:
     from hwcae.api import compress
     from hwcae.cli.data_args import load_spikes_arg
     from hwcae.codec.bitstream import cr_bytes
+    from hwcae.metrics import footings
+    from hwcae.operating_point import load_operating_point
 
     s, _ = load_spikes_arg(args, args.input)
     with np.load(args.input) as z:
@@ -123,6 +132,12 @@ def _spike_set(args, codec) -> int:
     size = compress(codec, s.spikes, args.out, times=times, channels=chans, coder=args.coder, fs_hz=_set_rate(s))
     print(f"wrote {args.out}: {len(s)} spikes, {size:,} bytes, cr_bytes {cr_bytes(len(s), size):.1f} "
           f"({size * 8 / max(len(s), 1):.1f} bits/spike with times and channels)")
+    if len(s):
+        op = load_operating_point()
+        f = footings(size * 8 / len(s), rate_hz=op.rate_hz, sample_rate_hz=op.sample_rate_hz)
+        print(f"compression ratio vs 16 / 12 / 10-bit 4 x 64 snippets {f['cr_snippet16']:.1f} / {f['cr_snippet12']:.1f} / "
+              f"{f['cr_snippet10']:.1f}; vs a raw 12-bit {op.sample_rate_hz / 1e3:g} kHz stream at {op.rate_hz:g} spikes/s "
+              f"per channel (hls/operating_point.yaml) {f['cr_stream']:.1f}")
     return 0
 
 
@@ -189,7 +204,7 @@ def _decompress(args, nwb: bool) -> int:
     if not d.complete and not args.partial:
         keep = f" (--partial writes the {len(d.times)} spikes that decode)" if len(d.times) else ""
         raise HwcaeError(f"{args.hwc}: {loss_line(d)}; nothing written{keep}")
-    rec = codec.decode(d.indices)
+    rec = _decode(codec, d.indices)
     if nwb:
         _write_nwb(args, rec, d, codec.hash, fs)
     else:
@@ -204,6 +219,17 @@ def _decompress(args, nwb: bool) -> int:
     if d.notes:
         print(f"hwcae: warning: {args.hwc}: {loss_line(d)}", file=sys.stderr)
     return 0
+
+
+def _decode(codec, indices, batch: int = 8192):
+    """The decoder over every spike, in batches with a progress bar when there are many (~0.1 ms/spike)."""
+    import numpy as np
+    from tqdm import tqdm
+
+    if len(indices) <= 2 * batch:
+        return codec.decode(indices)
+    starts = range(0, len(indices), batch)
+    return np.concatenate([codec.decode(indices[i:i + batch]) for i in tqdm(starts, desc="decode", unit="batch", leave=False)])
 
 
 def _rate(args, d) -> float:
