@@ -1,8 +1,11 @@
 """Distortion and rate metrics.
 
-- SNDR per spike (dB): ``10 log10(sum ref^2 / sum (ref - rec)^2)`` over the whole 4 x 64 spike.
+- SNDR per spike (dB): ``10 log10(sum ref^2 / sum (ref - rec)^2)`` over the whole 4 x 64 spike;
+  NaN (undefined) for a spike whose reference has zero power (it gave -155 dB, or 0 dB when the
+  reconstruction was zero too). Means and medians are over the spikes where it is defined.
 - Per-channel SNDR (the seed code's form): the same over each single-channel waveform, averaged.
-- Compression ratio: raw bits (4 x 64 x 16 = 4096) over every bit a receiver needs per spike.
+- Compression ratio: raw bits (4 x 64 x 16 = 4096) over every bit a receiver needs per spike; an
+  ideal entropy coder's rate never falls below what the receiver must learn once (:func:`cr_entropy`).
 """
 from __future__ import annotations
 
@@ -23,15 +26,33 @@ def sndr_db(ref: np.ndarray, rec: np.ndarray) -> np.ndarray:
     axes = tuple(range(1, ref.ndim))
     num = (ref**2).sum(axis=axes)
     den = ((ref - rec) ** 2).sum(axis=axes)
-    return 10.0 * np.log10((num + _TINY) / (den + _TINY))
+    return np.where(num > 0, 10.0 * np.log10((num + _TINY) / (den + _TINY)), np.nan)
 
 
 def sndr_channel_db(ref: np.ndarray, rec: np.ndarray) -> np.ndarray:
-    """(N,) mean over each spike's single-channel waveforms of their SNDR in dB (seed code)."""
+    """(N,) mean over each spike's single-channel waveforms of their SNDR in dB (seed code), over the
+    channels whose reference has power; NaN for a spike with none."""
     ref, rec = np.asarray(ref, np.float64), np.asarray(rec, np.float64)
     num = (ref**2).sum(axis=-1)
     den = ((ref - rec) ** 2).sum(axis=-1)
-    return (20.0 * np.log10(np.sqrt(num + _TINY) / np.sqrt(den + _TINY))).mean(axis=-1)
+    db = np.where(num > 0, 20.0 * np.log10(np.sqrt(num + _TINY) / np.sqrt(den + _TINY)), 0.0)
+    n = (num > 0).sum(axis=-1)
+    return np.where(n > 0, db.sum(axis=-1) / np.maximum(n, 1), np.nan)
+
+
+def mean_db(db: np.ndarray, how=np.mean) -> float:
+    """``how`` (mean, median) of the defined (not NaN) values; NaN when none is defined."""
+    db = np.asarray(db, np.float64)
+    db = db[~np.isnan(db)]
+    return float(how(db)) if len(db) else math.nan
+
+
+def cr_entropy(entropy_bits_per_spike: float, n_spikes: int, fixed_bits: float) -> float:
+    """Compression ratio of an ideal entropy coder at the spikes' empirical entropy. However alike
+    the spikes, the receiver must learn once which symbols they use: the rate is at least the
+    fixed-length bits of one spike spread over the ``n_spikes`` (a set of identical spikes, entropy
+    0, gave 4096 / 1e-9 = 4e12)."""
+    return RAW_BITS_PER_SPIKE / max(float(entropy_bits_per_spike), fixed_bits / max(int(n_spikes), 1))
 
 
 def cr_from_bits(bits_per_spike: float) -> float:
@@ -85,14 +106,18 @@ def summarize(spikes: np.ndarray, rec: np.ndarray, clean: np.ndarray | None, bit
     row = {
         "bits_per_spike": float(bits_per_spike),
         "cr_fixed": cr_from_bits(bits_per_spike),
-        "sndr_db_mean": float(np.mean(s)),
-        "sndr_db_median": float(np.median(s)),
-        "sndr_channel_db_mean": float(np.mean(sndr_channel_db(spikes, rec))),
+        "sndr_db_mean": mean_db(s),
+        "sndr_db_median": mean_db(s, np.median),
+        "sndr_channel_db_mean": mean_db(sndr_channel_db(spikes, rec)),
     }
     if clean is not None:
         c = sndr_db(clean, rec)
-        row["sndr_clean_db_mean"] = float(np.mean(c))
-        row["sndr_clean_db_median"] = float(np.median(c))
+        row["sndr_clean_db_mean"] = mean_db(c)
+        row["sndr_clean_db_median"] = mean_db(c, np.median)
     else:
+        c = np.zeros(0)
         row["sndr_clean_db_mean"] = row["sndr_clean_db_median"] = math.nan
+    if np.isnan(s).any() or np.isnan(c).any():
+        row["sndr_note"] = (f"undefined (reference has zero power) for {int(np.isnan(s).sum())} of {len(s)} spikes"
+                            + (f", {int(np.isnan(c).sum())} against the clean twin" if clean is not None else ""))
     return row

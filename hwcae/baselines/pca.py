@@ -3,6 +3,8 @@ quantised to ``coef_bits`` bits. Bits per spike = k x coef_bits (basis, mean and
 model parameters the receiver already holds, like the CAE's decoder)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.decomposition import PCA
 
@@ -28,7 +30,9 @@ class PCACodec:
 
     def fit(self, spikes: np.ndarray) -> "PCACodec":
         flat = spikes.reshape(len(spikes), -1)
-        self.pca = PCA(n_components=self.k, svd_solver="full").fit(flat)
+        with warnings.catch_warnings():  # identical spikes (zero variance): sklearn divides 0 / 0 for a ratio unused here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.pca = PCA(n_components=self.k, svd_solver="full").fit(flat)
         self.q.fit(self.pca.transform(flat), axis=0)
         return self
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwcae import RAW_BITS_PER_SPIKE
-from hwcae.metrics import entropy_bits, summarize
+from hwcae.metrics import cr_entropy, entropy_bits, summarize
 
 
 def row(name: str, codec, spikes, clean, weight_bits: float, w: int | str, a: int | str,
@@ -14,7 +13,7 @@ def row(name: str, codec, spikes, clean, weight_bits: float, w: int | str, a: in
     idx = codec.encode(spikes)
     r = summarize(spikes, codec.decode(idx), clean, arch.bits_per_spike_fixed)
     h = entropy_bits(idx, arch.vq.codebook_size)
-    r.update(design=name, bits=f"w{w}a{a}", cr_entropy=RAW_BITS_PER_SPIKE / (idx.shape[1] * max(h, 1e-9)),
+    r.update(design=name, bits=f"w{w}a{a}", cr_entropy=cr_entropy(idx.shape[1] * h, len(idx), arch.bits_per_spike_fixed),
              index_agreement=float((idx == ref_idx).mean()) if ref_idx is not None and ref_idx.shape == idx.shape else float("nan"),
              weight_bits=int(weight_bits), macs=int(encoder_macs(codec)))
     if codec.fixed_point is not None:

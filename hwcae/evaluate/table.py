@@ -13,7 +13,7 @@ import pandas as pd
 from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.baselines.dwt import DWTCodec
 from hwcae.baselines.pca import PCACodec
-from hwcae.metrics import entropy_bits, footings, summarize
+from hwcae.metrics import cr_entropy, entropy_bits, footings, summarize
 from hwcae.spikes.spikeset import SpikeSet
 
 DEFAULT_BITS = 112.0  # 16 indices x 7 bits: the seed's fixed-length rate
@@ -45,7 +45,7 @@ def baseline_rows(fit: SpikeSet, score: SpikeSet, bits: float, keep: dict | None
         else:
             pos, vals = code
             h = codec.k * (entropy_bits(vals + 128, 256) + entropy_bits(pos, 256))
-        row["cr_entropy"] = RAW_BITS_PER_SPIKE / max(h, 1e-9)
+        row["cr_entropy"] = cr_entropy(h, len(score), codec.bits_per_spike)
         rows[codec.name] = row
     return rows
 
@@ -68,7 +68,7 @@ def cae_row(payload: dict, score: SpikeSet, keep: dict | None = None) -> dict:
     h = entropy_bits(idx, arch.vq.codebook_size)
     row["index_entropy_bits"] = h
     row["gain_entropy_bits"] = 0.0 if gain is None else entropy_bits(gain, 2**arch.gain.bits)
-    row["cr_entropy"] = RAW_BITS_PER_SPIKE / max(idx.shape[1] * h + row["gain_entropy_bits"], 1e-9)
+    row["cr_entropy"] = cr_entropy(idx.shape[1] * h + row["gain_entropy_bits"], len(score), arch.bits_per_spike_fixed)
     row["codebook_used"] = int(len(np.unique(idx)))
     idx = symbols
     # real bytes: containers with times and channels, statistics from training data

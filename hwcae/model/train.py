@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from hwcae.errors import HwcaeError
 from hwcae.fileio import atomic_path, check_outputs
-from hwcae.metrics import sndr_db
+from hwcae.metrics import mean_db, sndr_db
 from hwcae.model.cae import CAE
 from hwcae.model.checkpoint import load_plain, save_checkpoint
 from hwcae.model.config import Arch
@@ -85,7 +85,7 @@ def evaluate_loss(model: CAE, x: torch.Tensor, y: torch.Tensor, batch: int = 102
         mse += F.mse_loss(r, y[i:i + batch], reduction="sum").item()
         recs.append(r)
     rec = torch.cat(recs).numpy()
-    return mse / y.numel(), float(np.mean(sndr_db(y.numpy(), rec)))
+    return mse / y.numel(), mean_db(sndr_db(y.numpy(), rec))
 
 
 @torch.no_grad()

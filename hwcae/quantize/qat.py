@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from hwcae.errors import HwcaeError
-from hwcae.metrics import sndr_db
+from hwcae.metrics import mean_db, sndr_db
 from hwcae.model.cae import Decoder
 from hwcae.model.checkpoint import check_loaded, load_checkpoint, save_checkpoint, sealed
 from hwcae.model.config import Arch, arch_from_dict
@@ -126,7 +126,7 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
 def val_metrics(model, xv, yv, batch: int = 2048) -> dict:
     recs = [model.decode(model.encode(xv[i:i + batch])) for i in range(0, len(xv), batch)]
     rec = torch.cat(recs).numpy()
-    return {"val_mse": float(np.mean((rec - yv.numpy()) ** 2)), "val_sndr_db": float(np.mean(sndr_db(yv.numpy(), rec)))}
+    return {"val_mse": float(np.mean((rec - yv.numpy()) ** 2)), "val_sndr_db": mean_db(sndr_db(yv.numpy(), rec))}
 
 
 def load_qat(path_or_payload) -> tuple[QATModel, Arch, Design, dict]:

@@ -47,7 +47,9 @@ def trough_samples(spikes: np.ndarray, center: int | None = None) -> np.ndarray:
 
 
 def measure(spikes: np.ndarray) -> Alignment:
-    t = trough_samples(spikes)
+    """Where the troughs sit, over the spikes whose row 0 is not flat (a flat one, all zeros say, has none)."""
+    spikes = np.asarray(spikes)
+    t = trough_samples(spikes[np.ptp(spikes[:, 0, :], axis=1) > 0]) if len(spikes) else np.zeros(0, int)
     if len(t) == 0:
         return Alignment(PEAK_SAMPLE, 1.0, True)
     share = float(np.mean(np.abs(t - PEAK_SAMPLE) <= 1))
