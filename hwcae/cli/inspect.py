@@ -64,7 +64,7 @@ def _container(path: Path, checkpoint: str | None) -> int:
         return 0
     from hwcae.api import decompress
 
-    _, d = decompress(checkpoint, path)
+    _, d = decompress(checkpoint, path, partial=True)  # a damaged file is reported here, not refused
     print(f"  decoded {len(d.indices):,} of {d.spikes_expected or h['n_spikes']:,} spikes; chunks ok {d.chunks_ok}, "
           f"bad or missing {d.chunks_bad}; spikes lost {d.spikes_lost}")
     for msg in list(d.problems) + [f"repaired: {n}" for n in d.notes]:
