@@ -1,4 +1,6 @@
 """Streaming compression of a raw recording: ground-truth detection, quality, chunk/worker invariance."""
+import json
+
 import numpy as np
 import pytest
 
@@ -30,9 +32,14 @@ def _compress(raw, out, ckpt, *extra):
     return out.read_bytes()
 
 
-def test_round_trip_finds_ground_truth_and_reconstructs(raw, tiny_qat, tmp_path):
+def test_round_trip_finds_ground_truth_and_reconstructs(raw, tiny_qat, tmp_path, capsys):
     _, rec, clean, gt, settings = raw
-    _compress(raw, tmp_path / "a.hwc", tiny_qat, "--chunk-s", "1.3")
+    _compress(raw, tmp_path / "a.hwc", tiny_qat, "--chunk-s", "1.3", "--json", str(tmp_path / "a.json"))
+    f = json.loads((tmp_path / "a.json").read_text())["footings"]  # against the recording's own raw stream
+    n_bits = (tmp_path / "a.hwc").stat().st_size * 8
+    assert f["cr_stream16"] == pytest.approx(rec.get_num_channels() * rec.get_num_samples() * 16 / n_bits, rel=1e-6)
+    assert f["cr_stream10"] == pytest.approx(f["cr_stream16"] * 10 / 16)
+    assert "vs the raw stream" in capsys.readouterr().out
     assert main(["decompress", str(tmp_path / "a.hwc"), "--checkpoint", str(tiny_qat),
                  "--out", str(tmp_path / "a.npz")]) == 0
     d = np.load(tmp_path / "a.npz")
