@@ -71,6 +71,33 @@ def _explore(x: dict | None) -> str:
                            f"{p['area_mm2']:.3g} mm2; {_e(p['placement'])}</li>" for p in x["committed"]) + "</ul>")
 
 
+def _rd_table(d: dict) -> str:
+    """One data set's rate-distortion points, with the same bits on the 12- and 10-bit footings."""
+    rows = [{**p, "method": f"CAE {p['name']}"} for p in d["rd"]["cae"]]
+    for b in ("pca", "dwt", "cs"):
+        rows += [{**p, "method": b.upper()} for p in d["rd"][b]]
+    for p in rows:  # the same bits on the other footings: 12- and 10-bit snippets (x 12/16, 10/16)
+        p.update(cr12=p["cr_fixed"] * 12 / 16, cr10=p["cr_fixed"] * 10 / 16)
+    return f"<h3>{_e(d['source'])}</h3>" + _table(rows, [
+        ("method", "method", ""), ("bits/spike", "bits_per_spike", ".0f"), ("CR vs 16-bit", "cr_fixed", ".1f"),
+        ("CR vs 12-bit", "cr12", ".1f"), ("CR vs 10-bit", "cr10", ".1f"),
+        ("CR bytes (.hwc, vs 16-bit)", "cr_bytes", ".1f"), ("SNDR dB", "sndr_db_mean", ".2f")])
+
+
+def _footings(f: dict | None) -> str:
+    """The default design's compression ratio on every footing (bits counted three ways)."""
+    if not f:
+        return ""
+    frows = [{"way": k, **v} for k, v in f["rows"].items()]
+    return "<h3>Compression ratio on every footing</h3><p class='small'>" + _e(
+        f"The default design ({f['design']}) on {f['source']}: bits per spike counted three ways, against 4 x 64 "
+        f"snippets of 16-, 12- and 10-bit samples and against the raw stream one channel would otherwise send "
+        f"({f['sample_rate_hz'] / 1e3:g} kHz x 12 bits at {f['rate_hz']:g} spikes/s per channel, hls/operating_point.yaml); "
+        "only the .hwc row counts spike times and channels.") + "</p>" + _table(frows, [
+            ("bits counted", "way", ""), ("bits/spike", "bits_per_spike", ".1f"), ("vs 16-bit", "cr_snippet16", ".1f"),
+            ("vs 12-bit", "cr_snippet12", ".1f"), ("vs 10-bit", "cr_snippet10", ".1f"), ("vs raw stream", "cr_stream", ".1f")])
+
+
 def render(r: dict) -> str:
     figs = r["figures"]
     specs = list(r["data"])
@@ -92,27 +119,8 @@ def render(r: dict) -> str:
         "vectors, dotted: other codebook sizes, both through the default); PCA/CS spend the same "
         "bits in 8-bit (or narrower) coefficients/measurements; DWT needs 16 bits per coefficient. The star is the "
         f"default fixed-point design (bit-accurate reference encoder). Data: {srcs}.")))
-    for spec in specs:
-        d = r["data"][spec]
-        rows = [{**p, "method": f"CAE {p['name']}"} for p in d["rd"]["cae"]]
-        for b in ("pca", "dwt", "cs"):
-            rows += [{**p, "method": b.upper()} for p in d["rd"][b]]
-        for p in rows:  # the same bits on the other footings: 12- and 10-bit snippets (x 12/16, 10/16)
-            p.update(cr12=p["cr_fixed"] * 12 / 16, cr10=p["cr_fixed"] * 10 / 16)
-        parts.append(f"<h3>{_e(d['source'])}</h3>" + _table(rows, [
-            ("method", "method", ""), ("bits/spike", "bits_per_spike", ".0f"), ("CR vs 16-bit", "cr_fixed", ".1f"),
-            ("CR vs 12-bit", "cr12", ".1f"), ("CR vs 10-bit", "cr10", ".1f"),
-            ("CR bytes (.hwc, vs 16-bit)", "cr_bytes", ".1f"), ("SNDR dB", "sndr_db_mean", ".2f")]))
-    if r.get("footings"):
-        f = r["footings"]
-        frows = [{"way": k, **v} for k, v in f["rows"].items()]
-        parts.append("<h3>Compression ratio on every footing</h3><p class='small'>" + _e(
-            f"The default design ({f['design']}) on {f['source']}: bits per spike counted three ways, against 4 x 64 "
-            f"snippets of 16-, 12- and 10-bit samples and against the raw stream one channel would otherwise send "
-            f"({f['sample_rate_hz'] / 1e3:g} kHz x 12 bits at {f['rate_hz']:g} spikes/s per channel, hls/operating_point.yaml); "
-            "only the .hwc row counts spike times and channels.") + "</p>" + _table(frows, [
-                ("bits counted", "way", ""), ("bits/spike", "bits_per_spike", ".1f"), ("vs 16-bit", "cr_snippet16", ".1f"),
-                ("vs 12-bit", "cr_snippet12", ".1f"), ("vs 10-bit", "cr_snippet10", ".1f"), ("vs raw stream", "cr_stream", ".1f")]))
+    parts += [_rd_table(r["data"][spec]) for spec in specs]
+    parts.append(_footings(r.get("footings")))
     rob = main.get("robustness")
     if rob:
         parts.append("<h2>Robustness</h2>" + _fig(figs.get("robustness"), (
