@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from hwcae.cli.recording_args import add_recording_args
-from hwcae.validate import positive_float
+from hwcae.validate import positive_float, sampling_rate
 
 
 def add_parser(sub):
@@ -25,7 +25,8 @@ def add_parser(sub):
     m.add_argument("mat")
     m.add_argument("--out", required=True)
     m.add_argument("--uv-per-unit", type=positive_float, default=1.0, help="scale of 'data' in uV")
-    m.add_argument("--fs", type=positive_float, help="sampling rate in Hz (default: from samplingInterval, else 24 kHz)")
+    m.add_argument("--fs", type=sampling_rate, help="sampling rate in Hz, 1 kHz to 1 MHz (default: from samplingInterval, "
+                                                    "else 24 kHz)")
     m.add_argument("--force", action="store_true")
 
     i = dsub.add_parser("info", help="summarise a spike set")

@@ -19,7 +19,7 @@ import numpy as np
 from hwcae.errors import HwcaeError
 from hwcae.spikes import RECORDING_FORMATS as FORMATS
 from hwcae.spikes.detect import detect_peaks, noise_levels_uv
-from hwcae.spikes.recording_checks import check_binary, check_contacts, check_data, check_recording
+from hwcae.spikes.recording_checks import check_binary, check_contacts, check_data, check_recording, mat_rate
 from hwcae.spikes.snippets import align_to_minimum, cut_snippets, inside, neighbour_table
 from hwcae.spikes.spikeset import SpikeSet
 
@@ -46,8 +46,7 @@ def read_waveclus_mat(path: str | os.PathLike, *, uv_per_unit: float = 1.0, fs_h
     times = np.asarray(_first_cell(m["spike_times"]), np.float64).reshape(-1)
     if not np.all(np.isfinite(data)):
         raise HwcaeError(f"{path}: 'data' contains NaN or Inf")
-    if fs_hz is None:
-        fs_hz = 1000.0 / float(m["samplingInterval"]) if "samplingInterval" in m else 24000.0
+    fs_hz = mat_rate(m, fs_hz, path)
     labels = np.asarray(_first_cell(m["spike_class"]), np.int64).reshape(-1) if "spike_class" in m else None
     if labels is not None and len(labels) != len(times):
         raise HwcaeError(f"{path}: spike_class has {len(labels)} entries, spike_times {len(times)}")
@@ -123,7 +122,8 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
         what = "no '%s' entry" % ([str(exc)] + str(exc).split("'"))[-2] if isinstance(exc, KeyError) else f"a gain of zero in {GAIN_KEYS[fmt]}"
         raise HwcaeError(f"{_meta_file(path, fmt)}: {what} (not a complete {fmt} recording)") from None
     except Exception as exc:  # SpikeInterface reads an NWB file without an ElectricalSeries as "Multiple ... options are: []"
-        msg = "it has no ElectricalSeries" if "options are: []" in str(exc) else str(exc).splitlines()[0][:160]
+        msg = "it has no ElectricalSeries" if "options are: []" in str(exc) else \
+            (str(exc).splitlines() or [exc.__class__.__name__])[0][:160]
         raise HwcaeError(f"cannot read {path} as {fmt}: {msg}") from None
     check_recording(rec, path)
     g = np.asarray(rec.get_channel_gains() if rec.has_scaleable_traces() else [1.0], np.float64)
@@ -131,6 +131,8 @@ def open_recording(path: str | os.PathLike, fmt: str, *, fs_hz: float | None = N
         raise HwcaeError(f"{_meta_file(path, fmt)}: a gain of zero or NaN ({GAIN_KEYS[fmt]}) on {bad} of {len(g)} channels")
     if geometry is not None:
         rec.set_dummy_probe_from_locations(read_geometry(geometry, rec.get_num_channels()))
+    elif rec.get_property("location") is not None:  # positions from the file's own metadata: as strict as --geometry
+        check_contacts(np.asarray(rec.get_property("location"), np.float64), _meta_file(path, fmt))
     return rec
 
 

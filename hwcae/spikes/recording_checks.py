@@ -1,6 +1,7 @@
 """Checks of what a recording reader is given, before SpikeInterface or neo see it: a raw binary
 file's settings (sampling rate, channels, sample type, gain) and size, the data files of SpikeGLX /
-Open Ephys folders, the length and rate of any recording, and a probe geometry's contacts. Each
+Open Ephys folders and a SpikeGLX imroTbl's contacts, the length and rate of any recording (a
+Wave_Clus file's too), and the contacts of a probe geometry or of a recording's own metadata. Each
 problem is one :class:`~hwcae.errors.HwcaeError` line naming the file or the option."""
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def check_rate(fs_hz, what: str = "--fs") -> float:
     if not FS_RANGE[0] <= fs <= FS_RANGE[1]:
         raise HwcaeError(f"{what} must be between {FS_RANGE[0]:g} and {FS_RANGE[1]:g} Hz (got {fs_hz!r})")
     return fs
+
+
+def mat_rate(m: dict, fs_hz, path: Path) -> float:
+    """A Wave_Clus file's sampling rate: ``fs_hz`` when given (checked as ``--fs``), else 1000 / its
+    ``samplingInterval`` (ms), else 24 kHz; a rate outside :data:`FS_RANGE` is one line."""
+    if fs_hz is not None:
+        return check_rate(fs_hz)
+    if "samplingInterval" not in m:
+        return 24000.0
+    try:
+        si = np.asarray(m["samplingInterval"], np.float64)
+    except (TypeError, ValueError):
+        si = np.array(math.nan)
+    fs = 1000.0 / float(si) if si.size == 1 and float(si) > 0 else math.nan
+    return check_rate(fs, f"{path}: the sampling rate (1000 / samplingInterval in ms)")
 
 
 def check_binary(path: Path, fs_hz, channels, dtype, gain_uv) -> str:
@@ -70,6 +86,7 @@ def check_data(path: Path, fmt: str, frame: int = 0, what: str = "frames (trunca
         kv = dict(ln.split("=", 1) for ln in meta.read_text(errors="replace").splitlines() if "=" in ln)
         if meta.with_suffix(".bin").is_file():  # neo skips a .meta without its .bin
             kv[{"nidq": "niSampRate", "obx": "obSampRate"}.get(kv.get("typeThis", ""), "imSampRate")]  # KeyError: missing
+            check_imro(meta, kv.get("~imroTbl"))
             files.append((meta.with_suffix(".bin"), 2 * int(kv["nSavedChans"]), int(kv.get("fileSizeBytes", 0))))
     for oebin in sorted(path.rglob("structure.oebin")) if fmt == "openephys" else ():
         for s in json.loads(oebin.read_text()).get("continuous", []):
@@ -80,6 +97,23 @@ def check_data(path: Path, fmt: str, frame: int = 0, what: str = "frames (trunca
         if (size := data.stat().st_size) % fr or size < expect:
             raise HwcaeError(f"{data}: {size:,} bytes is not " + (f"the {expect:,} its metadata says (truncated file?)"
                                                                    if size < expect else f"a whole number of {what}"))
+
+
+def check_imro(meta: Path, table: str | None) -> None:
+    """A SpikeGLX imroTbl selects one contact per readout channel: a contact selected twice (two
+    channels at one place) is one line naming it (probeinterface would fail on a bare assertion)."""
+    try:
+        from probeinterface.neuropixels_tools import _get_imro_active_contact_ids, _parse_imro_string
+
+        ids = [str(i) for i in _get_imro_active_contact_ids(_parse_imro_string(table))]
+    except Exception:  # noqa: BLE001 (no table, an unknown layout or another probeinterface: neo reports it)
+        return
+    seen: dict[str, int] = {}
+    for ch, contact in enumerate(ids):
+        if contact in seen:
+            raise HwcaeError(f"{meta}: the imroTbl puts channels {seen[contact]} and {ch} on the same contact ({contact}); "
+                             "each channel needs its own")
+        seen[contact] = ch
 
 
 def check_contacts(pos: np.ndarray, path) -> np.ndarray:

@@ -24,7 +24,7 @@ NUMBERS = [  # (verb and fixed arguments, option, bad values)
     (["cost", "--checkpoint", QAT], "--area-budget-mm2", ["0", "-4", "inf"]),
     (["cost", "--checkpoint", QAT], "--radio-pj-per-bit", ["-1", "nan"]),
     (["data", "mat", "x.mat", "--out", "o.npz"], "--uv-per-unit", ["0", "-1", "nan"]),
-    (["data", "mat", "x.mat", "--out", "o.npz"], "--fs", ["0", "-24000", "inf"]),
+    (["data", "mat", "x.mat", "--out", "o.npz"], "--fs", ["0", "-24000", "inf", "100", "2e6", "nan"]),
 ]
 CASES = [(argv, opt, v) for argv, opt, values in NUMBERS for v in values]
 
