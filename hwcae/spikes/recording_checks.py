@@ -2,16 +2,20 @@
 file's settings (sampling rate, channels, sample type, gain) and size, the data files of SpikeGLX /
 Open Ephys folders and a SpikeGLX imroTbl's contacts, the length and rate of any recording (a
 Wave_Clus file's too), and the contacts of a probe geometry or of a recording's own metadata. Each
-problem is one :class:`~hwcae.errors.HwcaeError` line naming the file or the option."""
+problem is one :class:`~hwcae.errors.HwcaeError` line naming the file or the option. A raw
+binary file whose samples fit another channel count far better gets a warning line
+(:mod:`hwcae.spikes.interleave`)."""
 from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from hwcae.errors import HwcaeError
+from hwcae.spikes.interleave import plausible_channels
 from hwcae.validate import FS_RANGE, RAW_DTYPES, raw_dtype_or_none
 
 #: The shortest recording worth reading: one spike snippet.
@@ -68,6 +72,10 @@ def check_binary(path: Path, fs_hz, channels, dtype, gain_uv) -> str:
     check_data(path, "binary", frame, f"{channels}-channel {name} frames (truncated? wrong --channels / --dtype?)")
     if size // frame < MIN_FRAMES:
         raise HwcaeError(f"{path} holds {size // frame} frames of {channels} channels; a spike needs {MIN_FRAMES}")
+    if (guess := plausible_channels(path, name, int(channels))) is not None:
+        (k, st), told = guess, int(channels)
+        print(f"hwcae: warning: {path}: its samples look like {k} interleaved channels, not --channels {told} "
+              f"(lag-1 autocorrelation {st[k]:.2f} vs {st[told]:.2f}); is --channels right?", file=sys.stderr)
     return name
 
 

@@ -1,7 +1,8 @@
-"""What a recording says about itself (issue 24): coincident contacts in a recording's own metadata
-(a SpikeGLX imroTbl, NWB electrodes rel_x / rel_y, a saved SpikeInterface folder) are one line, as a
---geometry file's are; a Wave_Clus file's sampling rate (--fs or its samplingInterval) is
-range-checked like every verb's --fs."""
+"""What a recording says about itself (issue 24): a raw binary file read with a channel count its
+samples do not fit gets one warning line naming the count that fits (hwcae.spikes.interleave; never
+on a true count); coincident contacts in a recording's own metadata (a SpikeGLX imroTbl, NWB
+electrodes rel_x / rel_y, a saved SpikeInterface folder) are one line, as a --geometry file's are;
+a Wave_Clus file's sampling rate (--fs or its samplingInterval) is range-checked like every verb's --fs."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,11 +11,70 @@ import re
 import numpy as np
 import pytest
 import scipy.io
+from scipy import signal
 
+from hwcae.spikes.recording_checks import check_binary
 from hwcae.spikes.scene import draw_settings, scene
 from hwcae.spikes.synth import generate_recording
 from tests.robustness.conftest import snapshot
-from tests.spikes.formats import on_neuropixels, spikeglx_meta, write_nwb, write_spikeglx
+from tests.robustness.test_recordings import recording
+from tests.spikes.formats import int16, on_neuropixels, spikeglx_meta, write_nwb, write_spikeglx
+
+WARNING = re.compile(r"^hwcae: warning: .*: its samples look like (\d+) interleaved channels, not --channels (\d+) "
+                     r"\(lag-1 autocorrelation [-\d.]+ vs [-\d.]+\); is --channels right\?$")
+
+
+def generated(channels: int, seed: int = 5000, duration_s: float = 1.0):
+    return generate_recording({**draw_settings(scene("tiny"), seed), "channels": channels, "duration_s": duration_s})
+
+
+def band_limited(gt) -> np.ndarray:
+    """The generator's noise is white up to Nyquist; a recorder's anti-alias filter (Intan: 7.5 kHz at
+    30 kHz) passes a quarter of the sampling rate."""
+    return signal.lfilter(*signal.butter(3, 0.5, "low"), gt.noisy, axis=0)
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory):
+    """{name: (file, fs, true channel count)} of int16 raw binary files."""
+    root, out = tmp_path_factory.mktemp("raw"), {}
+    for ch in (16, 32):
+        gt = generated(ch)
+        t = np.arange(len(gt.noisy)) / gt.fs_hz
+        for name, tr in [("asis", gt.noisy), ("aa", band_limited(gt)),
+                         ("hum", band_limited(gt) + 300 * np.sin(2 * np.pi * 50 * t)[:, None])]:
+            int16(tr, 0.5).tofile(root / f"{name}{ch}.bin")
+            out[f"{name}{ch}"] = (root / f"{name}{ch}.bin", gt.fs_hz, ch)
+    recording(channels=4).tofile(root / "fixture4.bin")  # tests/robustness/test_recordings.py's recording
+    out["fixture4"] = (root / "fixture4.bin", 30000.0, 4)
+    return out
+
+
+def warnings_of(capsys, path, fs, channels) -> list[str]:
+    check_binary(path, fs, channels, "int16", 0.5)
+    return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", ["asis16", "aa16", "hum16", "asis32", "aa32", "hum32", "fixture4"])
+def test_the_true_channel_count_is_never_questioned(name, raw, capsys):
+    path, fs, ch = raw[name]
+    assert warnings_of(capsys, path, fs, ch) == []
+
+
+@pytest.mark.parametrize("name, told", [("aa16", 8), ("aa16", 32), ("aa16", 64), ("hum16", 8), ("hum16", 32),
+                                        ("aa32", 16), ("aa32", 64), ("aa32", 128), ("hum32", 64)])
+def test_a_wrong_channel_count_is_named(name, told, raw, capsys):
+    path, fs, ch = raw[name]
+    lines = warnings_of(capsys, path, fs, told)
+    assert len(lines) == 1 and (m := WARNING.match(lines[0])), lines
+    assert m.groups() == (str(ch), str(told))
+
+
+def test_the_warning_through_the_command_line(raw, tmp_path, cli):
+    path, fs, ch = raw["aa16"]
+    rc, out, err = cli("data", "extract", path, "--fs", fs, "--channels", 32, "--gain-uv", 0.5, "--out", tmp_path / "o.npz")
+    lines = [line for line in err.splitlines() if line.startswith("hwcae: warning:") and "interleaved" in line]
+    assert len(lines) == 1 and "look like 16 interleaved channels, not --channels 32" in lines[0] and "Traceback" not in err
 
 
 # -- coincident contacts in a recording's own metadata -----------------------------------------
