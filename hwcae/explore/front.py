@@ -59,7 +59,14 @@ def place(point: dict, front: list[dict]) -> str:
     by = [f for f in front if dominates(f, point)]
     if not by:
         beats = [f["id"] for f in front if dominates(point, f)]
-        return "on or beyond the front (no trial dominates it" + (f"; it dominates trials {beats})" if beats else ")")
+        text = "on the front (no trial dominates it" + (f"; it dominates trials {beats})" if beats else ")")
+        cheaper = [f for f in front if f["uw_per_channel"] <= point["uw_per_channel"] and f["area_mm2"] <= point["area_mm2"]]
+        if cheaper:  # how far: the best front point that costs no more on either axis
+            n = max(cheaper, key=lambda f: f["sndr_db"])
+            text += (f"; the best trial costing no more, {n['id']}, is {n['sndr_db'] - point['sndr_db']:+.2f} dB at "
+                     f"{n['uw_per_channel'] / point['uw_per_channel']:.2f}x the uW/channel and "
+                     f"{n['area_mm2'] / point['area_mm2']:.2f}x the area")
+        return text
     best = max(by, key=lambda f: f["sndr_db"] - point["sndr_db"])
     return (f"dominated by trial {best['id']}: {best['sndr_db'] - point['sndr_db']:+.2f} dB at "
             f"{best['uw_per_channel'] / point['uw_per_channel']:.2f}x the uW/channel and "
@@ -108,9 +115,11 @@ def write_outputs(space, study, root: Path, *, committed: bool = True) -> dict:
     table = rows(study)
     front = pareto(table)
     points = committed_points(space, root) if committed else []
-    for p in points:
-        p["placement"] = place(p, front)
     op = space.operating_point
+    for p in points:
+        over = [f"power {p['power_mw']:.3g} > {op.power_budget_mw:g} mW"] if p["power_mw"] > op.power_budget_mw else []
+        over += [f"area {p['area_mm2']:.3g} > {op.area_budget_mm2:g} mm^2"] if p["area_mm2"] > op.area_budget_mm2 else []
+        p["placement"] = ("over budget: " + ", ".join(over) + "; " if over else "") + place(p, front)
     data = {"study": space.name, "operating_point": op.model_dump(), "committed_hardware": space.committed.model_dump(),
             "quality_sets": list(space.data.quality), "trials": table, "front": front, "committed": points,
             "counts": {s: sum(r["state"] == s for r in table) for s in ("COMPLETE", "FAIL", "RUNNING", "WAITING")}}

@@ -151,3 +151,17 @@ def test_sqlite_storage_is_shared_by_runs(tmp_path):
                      "--no-progress"]) == 0
     assert len(json.loads((tmp_path / "o" / "front.json").read_text())["trials"]) == 2
     assert not (tmp_path / "o" / "study.journal").exists()
+
+
+def test_pareto_and_where_a_committed_design_lies():
+    from hwcae.explore.front import pareto, place
+
+    def r(i, db, uw, mm2, ok=True):
+        return {"id": i, "sndr_db": db, "uw_per_channel": uw, "area_mm2": mm2, "feasible": ok}
+
+    rows = [r(0, 20, 3, 2), r(1, 19, 2, 2), r(2, 18, 3, 3), r(3, 25, 1, 1, ok=False), r(4, 20, 3, 2)]
+    front = pareto(rows)
+    assert [f["id"] for f in front] == [0, 1]  # 2 dominated, 3 infeasible, 4 a duplicate of 0
+    assert place(r("x", 17, 4, 4), front).startswith("dominated by trial 0: +3.00 dB at 0.75x")
+    text = place(r("y", 21, 4, 4), front)
+    assert text.startswith("on the front") and "the best trial costing no more, 0, is -1.00 dB" in text
