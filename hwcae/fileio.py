@@ -115,7 +115,11 @@ def json_text(obj) -> str:
     import json
     import math
 
+    import numpy as np
+
     def clean(x):
+        if isinstance(x, np.generic | np.ndarray):  # NumPy scalars and arrays as plain numbers and lists
+            x = x.tolist()
         if isinstance(x, float) and not math.isfinite(x):
             return None
         if isinstance(x, dict):

@@ -94,7 +94,7 @@ def _compress(args) -> int:
     if args.input.endswith(".npz"):
         return _spike_set(args, codec)
     from hwcae.cli.recording_args import plan_from_args
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
     from hwcae.metrics import recording_footings
 
     plan = plan_from_args(args, args.input)
@@ -110,9 +110,7 @@ def _compress(args) -> int:
               f"spikes/s per channel; vs 16 / 12 / 10-bit 4 x 64 snippets {f['cr_snippet16']:.1f} / {f['cr_snippet12']:.1f} / "
               f"{f['cr_snippet10']:.1f}")
     if args.json:
-        import json
-
-        write_text_atomic(args.json, json.dumps(r.as_dict() | {"footings": f}, indent=2))
+        write_text_atomic(args.json, json_text(r.as_dict() | {"footings": f}))
     return 0
 
 

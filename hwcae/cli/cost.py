@@ -1,8 +1,6 @@
 """hwcae cost: gates, SRAM, energy per spike, power per channel and channel capacity of a design."""
 from __future__ import annotations
 
-import json
-
 from hwcae.cli.data_args import add_force_arg, check_outputs
 from hwcae.validate import nonneg_float, positive_float, positive_int
 
@@ -46,7 +44,7 @@ def run(args) -> int:
     from hwcae.cost.report import summary_lines, table
     from hwcae.errors import HwcaeError
     from hwcae.export.backends import load_hls_config
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
     from hwcae.operating_point import load_operating_point
     from hwcae.rtl.flow import load_rtl_config
 
@@ -90,7 +88,7 @@ def run(args) -> int:
             print(f"{name:55s} {node:>6s} {uw:8.3f} uW/ch  {note}")
     if args.json:
         out = {k: v for k, v in r.items() if not k.startswith("_")}
-        write_text_atomic(args.json, json.dumps(out, indent=2, default=str) + "\n")
+        write_text_atomic(args.json, json_text(out))
     return 0
 
 
@@ -109,7 +107,6 @@ def all_outputs(out) -> list:
 
 def _all(args, budget) -> int:
     """Every default design x every node: reports in --out and one overview table."""
-    import json
     from dataclasses import asdict
     from pathlib import Path
 
@@ -119,7 +116,7 @@ def _all(args, budget) -> int:
     from tqdm import tqdm
 
     from hwcae.cost.tech import TECH_DIR
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
     from hwcae.operating_point import load_operating_point
 
     results, written = [], []
@@ -128,7 +125,7 @@ def _all(args, budget) -> int:
         r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
         written += write_report(r, args.out, budget)
         results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
-    write_text_atomic(Path(args.out) / "summary.json", json.dumps(results, indent=2, default=str) + "\n")
+    write_text_atomic(Path(args.out) / "summary.json", json_text(results))
     print(load_operating_point().describe())
     print(operating_point(results[0]))
     print(overview(results).to_string(index=False))

@@ -8,7 +8,7 @@ times, and --rd adds the rate-distortion margins of further checkpoints against 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 
 from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, add_force_arg, check_outputs, load_spikes_arg, spec_files
@@ -58,7 +58,7 @@ def _named(paths) -> dict:
 def run_suite_verb(args) -> int:
     from hwcae.api import evaluate_suite
     from hwcae.evaluate.suite import format_suite
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
 
     only = [s.strip() for s in args.sets.split(",")] if args.sets else None
     if args.calibrate:
@@ -67,7 +67,7 @@ def run_suite_verb(args) -> int:
     print(f"external suite, {args.split} seeds ({len(result)} sets)")
     print(format_suite(result))
     if args.json:
-        write_text_atomic(args.json, json.dumps({"split": args.split, "sets": result}, indent=2, default=float) + "\n")
+        write_text_atomic(args.json, json_text({"split": args.split, "sets": result}))
         print(f"wrote {args.json}")
     return 0
 
@@ -75,13 +75,13 @@ def run_suite_verb(args) -> int:
 def _calibration(args, only) -> int:
     from hwcae.api import evaluate_calibration
     from hwcae.evaluate.calibration import format_calibration
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
 
     levels = [x.strip() for x in args.calibrate.split(",")]
     result = evaluate_calibration(_named(args.checkpoint), levels, split=args.split, sets=only)
     print(format_calibration(result))
     if args.json:
-        write_text_atomic(args.json, json.dumps({"split": args.split, "calibration": result}, indent=2, default=float) + "\n")
+        write_text_atomic(args.json, json_text({"split": args.split, "calibration": result}))
         print(f"wrote {args.json}")
     return 0
 
@@ -90,7 +90,7 @@ def run(args) -> int:
     from hwcae.api import evaluate_set
     from hwcae.errors import HwcaeError
     from hwcae.evaluate.table import format_table
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
 
     check_outputs(args, [args.json], [*(args.checkpoint or []), *(args.rd or []),
                                       *([] if args.suite else spec_files(args.data, args.fit_data))])
@@ -105,12 +105,14 @@ def run(args) -> int:
     if fit is None and len(data) < 4:
         raise HwcaeError(f"--data has {len(data)} spikes; need at least 4 to fit and score")
     result = evaluate_set(data, args.checkpoint[0] if args.checkpoint else None, bits=args.bits_per_spike,
-                      fit_spikes=fit, bounds=args.bounds, by_recording=args.by_recording,
-                          progress=True)
+                          fit_spikes=fit, bounds=args.bounds, by_recording=args.by_recording, progress=True)
     result["data"] = desc
     print(f"data: {desc['source']} ({result['scored_spikes']} spikes scored; {result['split']})")
     print(format_table(result))
+    notes = {r["sndr_note"] for r in [result, *result["baselines"].values()] if r.get("sndr_note")}
+    for note in sorted(notes):
+        print(f"hwcae: warning: SNDR {note}; the means are over the others", file=sys.stderr)
     if args.json:
-        write_text_atomic(args.json, json.dumps(result, indent=2, default=float) + "\n")
+        write_text_atomic(args.json, json_text(result))
         print(f"wrote {args.json}")
     return 0

@@ -2,7 +2,6 @@
 C simulation, and verify them bit for bit against the NumPy reference on held-out spikes."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
@@ -31,7 +30,7 @@ def run(args) -> int:
 
     from hwcae.errors import HwcaeError
     from hwcae.api import verify_design
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
     from hwcae.verify.design import summary_rows
 
     designs = args.design or DEFAULT_DESIGNS
@@ -65,6 +64,6 @@ def run(args) -> int:
     notes = sorted(set(df["synthesis"]))
     print("synthesis: " + "; ".join(notes))
     if args.json:
-        write_text_atomic(args.json, json.dumps(rows, indent=2) + "\n")
+        write_text_atomic(args.json, json_text(rows))
     bad = df[(df.index_exact < 1.0) | (df.latent_exact < 1.0)]
     return 1 if len(bad) else 0

@@ -6,7 +6,6 @@ Yosys to generic gates and simulate the netlist. Needs verilator and yosys on PA
 Outputs under <out>/<design>/rtl/: Verilog, ROM images, netlist.v, verify.json, synth.json, README.md."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
@@ -48,7 +47,7 @@ def run(args) -> int:
 
     from hwcae.api import build_rtl
     from hwcae.errors import HwcaeError
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
     from hwcae.rtl.flow import load_rtl_config
     from hwcae.operating_point import load_operating_point
 
@@ -85,5 +84,5 @@ def run(args) -> int:
     print(f"spikes/s at the operating point's clock; NAND2 eq: Yosys generic gates weighted by "
           "NanGate 45 nm cell areas; memory bits: weight + bias ROM + activation RAM (not in the gate count)")
     if args.json:
-        write_text_atomic(args.json, json.dumps(rows, indent=2) + "\n")
+        write_text_atomic(args.json, json_text(rows))
     return 0 if df["all_exact"].all() else 1

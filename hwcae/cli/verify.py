@@ -5,7 +5,6 @@ there from the checkpoint (deterministic) and its C simulation run on the same i
 others. Range-edge inputs (all-zero, full-scale, saturating) are always added."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
@@ -34,7 +33,7 @@ def add_parser(sub):
 def run(args) -> int:
     from hwcae.api import verify_design
     from hwcae.errors import HwcaeError
-    from hwcae.fileio import write_text_atomic
+    from hwcae.fileio import json_text, write_text_atomic
     from hwcae.verify.design import all_exact
 
     data, desc = load_spikes_arg(args, args.data)
@@ -57,5 +56,5 @@ def run(args) -> int:
     sat = {k: v for k, v in result["saturation"].items() if v}
     print("  saturation events per quantiser: " + (", ".join(f"{k} {v}" for k, v in sat.items()) or "none"))
     if args.json:
-        write_text_atomic(args.json, json.dumps(result, indent=2, default=str) + "\n")
+        write_text_atomic(args.json, json_text(result))
     return 0 if all_exact(result) else 1

@@ -121,10 +121,11 @@ def test_every_shipped_yaml_still_loads(path):
     from hwcae.export.backends import load_hls_config
     from hwcae.model.config import load_arch
     from hwcae.quantize.design import load_design
+    from hwcae.operating_point import load_operating_point
     from hwcae.rtl.flow import load_rtl_config
 
-    loader = {"quantization": load_design, "arch": load_arch, "tech": load_tech,
-              "hls": load_rtl_config if path.name == "rtl.yaml" else load_hls_config}[path.parent.name]
+    hls = {"rtl.yaml": load_rtl_config, "operating_point.yaml": load_operating_point}.get(path.name, load_hls_config)
+    loader = {"quantization": load_design, "arch": load_arch, "tech": load_tech, "hls": hls}[path.parent.name]
     assert loader(str(path)) is not None
     assert yaml.safe_load(path.read_text())  # and the strict loader agrees with PyYAML's on it
 
