@@ -80,7 +80,7 @@ def committed_points(space, root: Path) -> list[dict]:
     from hwcae.explore.trial import cost, quality
 
     cache = root / "committed.json"
-    key = space_hash(space)
+    key = space_hash(space) + ":quality-spread"  # changes when the scoring does
     if cache.is_file():
         got = json.loads(cache.read_text())
         if got.get("space_hash") == key:

@@ -106,7 +106,7 @@ class Data(Strict):
     val_spikes: pydantic.conint(ge=8, le=100000) = 1000
     check_spikes: pydantic.conint(ge=1, le=100000) = 200  # bit-exact check: Brevitas vs the NumPy reference
     quality: pydantic.conlist(str, min_length=1, max_length=16) = ["suite-val:noise-low", "suite-val:noise-high"]
-    quality_spikes: pydantic.conint(ge=8, le=100000) = 1000  # scored per set (second half, from its start)
+    quality_spikes: pydantic.conint(ge=8, le=100000) = 1500  # scored per set (second half, evenly spread)
 
     @pydantic.field_validator("quality")
     @classmethod

@@ -98,8 +98,8 @@ def bit_exact(qat_path: Path, spikes_uv: np.ndarray) -> tuple[dict, float]:
 
 
 def quality(space, payload: dict) -> dict:
-    """Mean SNDR vs clean on each quality set's second half (the first ``quality_spikes``), PCA at the
-    same bits fitted on the first half."""
+    """Mean SNDR vs clean on each quality set's second half (``quality_spikes`` of it, evenly spread),
+    PCA at the same bits fitted on the first half."""
     from hwcae.baselines.pca import PCACodec
     from hwcae.metrics import sndr_db
     from hwcae.spikes.sources import load_data
@@ -110,7 +110,8 @@ def quality(space, payload: dict) -> dict:
     out = {}
     for spec in space.data.quality:
         fit, score = load_data(spec)[0].halves()
-        score = score.subset(slice(0, space.data.quality_spikes))
+        # evenly spread over the half: a set is ordered by recording, so its first spikes are one recording's
+        score = score.subset(np.unique(np.linspace(0, len(score) - 1, min(len(score), space.data.quality_spikes)).astype(int)))
         clean = score.clean if score.clean is not None else score.spikes
         rec = codec.decode(codec.encode(score.spikes))
         pca = PCACodec.at_budget(bits).fit(fit.spikes[:20000])
