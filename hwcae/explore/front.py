@@ -30,7 +30,7 @@ def rows(study) -> list[dict]:
              "lanes": p.get("lanes"), "clock_mhz": p.get("clock_mhz"), "node": p.get("node"),
              "reason": a.get("failure", ""), "feasible": bool(t.state.name == "COMPLETE" and max(a.get("constraints", [1])) <= 0)}
         for k in ("sndr_db", "pca_db", "uw_per_channel", "area_mm2", "gates_ge", "bits_per_spike", "val_sndr_db",
-                  "float_val_sndr_db", "saturated_per_spike", "power_mw", "seconds", "float_trained", "same_as"):
+                  "float_val_sndr_db", "saturated_per_spike", "power_mw", "seconds", "float_trained", "same_as", "worker"):
             r[k] = a.get(k)
         out.append(r)
     return out

@@ -113,6 +113,13 @@ def test_interrupted_trial_is_queued_again(tmp_path):
     assert rows[1]["bits"] == rows[0]["bits"] and sum(r["state"] == "COMPLETE" for r in rows) == 2
 
 
+def test_local_joblib_processes(tmp_path):
+    space, out = _space(tmp_path), tmp_path / "o"
+    assert main(["explore", "--space", str(space), "--trials", "3", "--jobs", "2", "--out", str(out), "--no-progress"]) == 0
+    rows = json.loads((out / "front.json").read_text())["trials"]
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 3 and len({r["worker"] for r in rows}) == 2
+
+
 @pytest.mark.timeout(300)
 def test_trials_on_a_dask_local_cluster(tmp_path):
     from distributed import LocalCluster
