@@ -23,11 +23,12 @@ def conv_bn(cin: int, cout: int, k: int, groups: int, bn: bool) -> nn.Sequential
 class Bottleneck(nn.Module):
     """1x1 (C->B) ReLU, k (B->B) ReLU, 1x1 (B->C); out = ReLU(x + f(x))."""
 
-    def __init__(self, channels: int, bottleneck: int, kernel: int, groups: int, bn: bool):
+    def __init__(self, channels: int, bottleneck: int, kernel: int, groups: int, bn: bool, grouped: str = "all"):
         super().__init__()
-        self.reduce = conv_bn(channels, bottleneck, 1, groups, bn)
+        g1 = groups if grouped == "all" else 1  # the 1x1 convs' groups
+        self.reduce = conv_bn(channels, bottleneck, 1, g1, bn)
         self.mid = conv_bn(bottleneck, bottleneck, kernel, groups, bn)
-        self.expand = conv_bn(bottleneck, channels, 1, groups, bn)
+        self.expand = conv_bn(bottleneck, channels, 1, g1, bn)
         self.relu = nn.ReLU()
 
     def forward(self, x):
@@ -48,7 +49,7 @@ class Encoder(nn.Module):
             if e.share_weights and i > 0:
                 blocks.append(blocks[0])
             else:
-                blocks.append(Bottleneck(e.channels, b.bottleneck, b.kernel, b.groups, e.batch_norm))
+                blocks.append(Bottleneck(e.channels, b.bottleneck, b.kernel, b.groups, e.batch_norm, b.grouped))
         self.blocks = nn.ModuleList(blocks)
         self.pools = [b.pool for b in e.blocks]
         self.head = conv_bn(e.channels, e.latent_dim, e.head_kernel, 1, e.batch_norm)

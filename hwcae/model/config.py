@@ -25,12 +25,15 @@ Positive = pydantic.confloat(gt=0, le=1e6)  # microvolt scales and the like
 
 
 class Block(Strict):
-    """ResNeXt bottleneck: 1x1 (C->B), k (B->B), 1x1 (B->C), each grouped; identity add; ReLU."""
+    """ResNeXt bottleneck: 1x1 (C->B), k (B->B), 1x1 (B->C); identity add; ReLU."""
 
     bottleneck: Width
     kernel: Kernel = 3
     groups: Width = 1
     pool: Literal[1, 2] = 2
+    # which convs `groups` applies to: `all` (the 1x1s too: `groups` paths that never mix until
+    # the head) or `mid` (ResNeXt's own form: only the k-tap conv grouped, the 1x1s mix channels)
+    grouped: Literal["all", "mid"] = "all"
 
 
 class Encoder(Strict):

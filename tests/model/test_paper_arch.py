@@ -1,0 +1,34 @@
+"""The `paper` arch's options: which convs of a bottleneck are grouped."""
+import torch
+
+from hwcae.model.cae import CAE
+from hwcae.model.config import arch_from_dict, load_arch
+
+
+def _with_grouped(grouped: str):
+    d = load_arch("paper").model_dump(mode="json")
+    for b in d["encoder"]["blocks"]:
+        b["grouped"] = grouped
+    return arch_from_dict(d, "test")
+
+
+def test_grouped_mid_groups_only_the_k_tap_conv_and_all_groups_every_conv():
+    every = CAE(_with_grouped("all")).encoder.blocks[0]
+    mid = CAE(_with_grouped("mid")).encoder.blocks[0]
+    g = every.mid[0].groups
+    assert g > 1 and mid.mid[0].groups == g
+    assert every.reduce[0].groups == every.expand[0].groups == g
+    assert mid.reduce[0].groups == mid.expand[0].groups == 1
+    # with the 1x1s ungrouped, a change in one group's channels reaches every group's output
+    torch.manual_seed(0)
+    x = torch.randn(8, 256, 16)
+    for block, mixes in ((every, False), (mid, True)):
+        block.eval()
+        x2 = x.clone()
+        x2[:, 0] += 1.0  # a channel of group 0
+        diff = (block(x2) - block(x)).abs().sum(dim=(0, 2))
+        assert bool(diff[-8:].sum() > 0) == mixes  # the last group's channels
+
+
+def test_grouped_defaults_to_all():
+    assert all(b.grouped == "all" for a in ("paper", "conv") for b in load_arch(a).encoder.blocks)
