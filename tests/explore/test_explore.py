@@ -2,6 +2,7 @@
 a Dask LocalCluster, export -> hwcae qat -> the RTL simulation (Verilator) of the exported design,
 failures recorded per trial, bad spaces as one line."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -117,7 +118,11 @@ def test_local_joblib_processes(tmp_path):
     space, out = _space(tmp_path), tmp_path / "o"
     assert main(["explore", "--space", str(space), "--trials", "3", "--jobs", "2", "--out", str(out), "--no-progress"]) == 0
     rows = json.loads((out / "front.json").read_text())["trials"]
-    assert [r["state"] for r in rows] == ["COMPLETE"] * 3 and len({r["worker"] for r in rows}) == 2
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 3
+    # trials ran in worker processes, not here (how many of the two got one depends on timing: under load
+    # one worker can take all three)
+    workers = {r["worker"] for r in rows}
+    assert 1 <= len(workers) <= 2 and str(os.getpid()) not in {str(w).rsplit(":", 1)[-1] for w in workers}, workers
 
 
 @pytest.mark.timeout(300)
