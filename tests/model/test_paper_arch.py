@@ -30,9 +30,10 @@ def test_grouped_mid_groups_only_the_k_tap_conv_and_all_groups_every_conv():
         assert bool(diff[-8:].sum() > 0) == mixes  # the last group's channels
 
 
-def test_grouped_defaults_to_all_and_paper_takes_mid():
+def test_grouped_defaults_to_all_and_paper_keeps_the_seeds_shape():
     from hwcae.model.config import Block
 
     assert Block(bottleneck=8).grouped == "all"  # every arch without the key (and its checkpoints) unchanged
     assert all(b.grouped == "all" for b in load_arch("conv").encoder.blocks)
-    assert all(b.grouped == "mid" for b in load_arch("paper").encoder.blocks)
+    paper = load_arch("paper")  # the seed's code groups all three convs of its block; trained with MSE
+    assert all(b.grouped == "all" for b in paper.encoder.blocks) and paper.train.loss == "mse"
