@@ -135,7 +135,9 @@ def _evaluate(data, checkpoint, bits, fit_data, with_bounds, by_recording, bar) 
         bits = bits or cae["bits_per_spike"]
         result.update(cae)
         design = checkpoint.get("design")
-        result["model"] = checkpoint["arch"]["name"] + (f", QAT {design['name']}" if isinstance(design, dict) else "")
+        result["model"] = checkpoint["arch"]["name"]
+        if isinstance(design, dict):
+            result["design"] = design["name"]
         result["model_hash"] = checkpoint["content_hash"]
     bits = bits or DEFAULT_BITS
     result["budget_bits_per_spike"] = bits
@@ -162,7 +164,8 @@ def table(result: dict) -> pd.DataFrame:
             "sndr_clean_db_mean", "sndr_clean_db_median", "sndr_channel_db_mean"]
     rows = {}
     if "cr_fixed" in result:
-        rows[f"cae ({result.get('model', '?')})"] = {c: result.get(c, math.nan) for c in cols}
+        label = result.get("model", "?") + (f", QAT {result['design']}" if result.get("design") else "")
+        rows[f"cae ({label})"] = {c: result.get(c, math.nan) for c in cols}
     for name, r in result["baselines"].items():
         rows[f"{name} (8-bit)"] = {c: r.get(c, math.nan) for c in cols}
     return pd.DataFrame.from_dict(rows, orient="index")[cols]

@@ -119,10 +119,10 @@ def test_local_joblib_processes(tmp_path):
     assert main(["explore", "--space", str(space), "--trials", "3", "--jobs", "2", "--out", str(out), "--no-progress"]) == 0
     rows = json.loads((out / "front.json").read_text())["trials"]
     assert [r["state"] for r in rows] == ["COMPLETE"] * 3
-    # trials ran in worker processes, not here (how many of the two got one depends on timing: under load
-    # one worker can take all three)
-    workers = {r["worker"] for r in rows}
-    assert 1 <= len(workers) <= 2 and str(os.getpid()) not in {str(w).rsplit(":", 1)[-1] for w in workers}, workers
+    # trials ran in worker processes, not here (which and how many depends on timing and on loky
+    # replacing a worker: one can take all three, or a fresh one the third)
+    workers = {str(r["worker"]).rsplit(":", 1)[-1] for r in rows}
+    assert workers and str(os.getpid()) not in workers, workers
 
 
 @pytest.mark.timeout(300)

@@ -21,4 +21,4 @@ def test_eval_takes_a_qat_checkpoint(tiny_qat, tiny_npz, tmp_path):
     out = tmp_path / "e.json"
     assert main(["eval", "--data", str(tiny_npz), "--checkpoint", str(tiny_qat), "--json", str(out)]) == 0
     r = json.loads(out.read_text())
-    assert r["model"] == "tiny" and r["cr_bytes"] > 0 and r["sndr_db_mean"] == r["sndr_db_mean"]  # not NaN
+    assert r["model"] == "tiny" and r["design"] == "tiny-w8a8" and r["cr_bytes"] > 0 and r["sndr_db_mean"] == r["sndr_db_mean"]  # not NaN
