@@ -67,6 +67,11 @@ def cr_from_bits(bits_per_spike: float) -> float:
 SNIPPET_BITS = (16, 12, 10)
 
 
+def snippet_ratios(bits_per_spike: float) -> dict:
+    """``cr_snippet16`` / ``12`` / ``10``: one 4 x 64 snippet of 16-, 12- or 10-bit samples over ``bits_per_spike``."""
+    return {f"cr_snippet{b}": RAW_BITS_PER_SPIKE * b / 16 / bits_per_spike for b in SNIPPET_BITS}
+
+
 def footings(bits_per_spike: float, *, rate_hz: float, sample_rate_hz: float, stream_bits: int = 12) -> dict:
     """Compression ratios of ``bits_per_spike`` on every footing: ``cr_snippet16`` / ``12`` / ``10``
     against one 4 x 64 snippet of 16-, 12- or 10-bit samples (16 is ``cr_fixed``'s convention), and
@@ -75,7 +80,7 @@ def footings(bits_per_spike: float, *, rate_hz: float, sample_rate_hz: float, st
     ratio is honest only when ``bits_per_spike`` counts times and channels (a real ``.hwc`` file)."""
     if not bits_per_spike > 0 or not math.isfinite(bits_per_spike):
         raise ValueError(f"bits per spike must be positive and finite, got {bits_per_spike}")
-    out = {f"cr_snippet{b}": 4 * 64 * b / bits_per_spike for b in SNIPPET_BITS}
+    out = snippet_ratios(bits_per_spike)
     out["cr_stream"] = sample_rate_hz * stream_bits / (rate_hz * bits_per_spike)
     return out
 
@@ -89,8 +94,7 @@ def recording_footings(coded_bits: float, *, channels: int, duration_s: float, f
     raw = channels * duration_s * fs_hz
     out = {"rate_hz": spikes / (channels * duration_s), "bits_per_spike": coded_bits / spikes}
     out |= {f"cr_stream{b}": raw * b / coded_bits for b in SNIPPET_BITS}
-    out |= {f"cr_snippet{b}": 4 * 64 * b * spikes / coded_bits for b in SNIPPET_BITS}
-    return out
+    return out | snippet_ratios(coded_bits / spikes)
 
 
 def entropy_bits(indices: np.ndarray, k: int) -> float:

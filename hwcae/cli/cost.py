@@ -92,17 +92,22 @@ def run(args) -> int:
     return 0
 
 
-def all_outputs(out) -> list:
-    """Every file ``--all`` writes to ``out``: <design>-<node>.md / .csv / .png of each default design
-    and node, and summary.json."""
-    from pathlib import Path
-
+def design_nodes() -> list[tuple[str, str]]:
+    """(design, node) of every report ``--all`` makes: each default design at each node."""
     from hwcae.cli.qat import DEFAULT_DESIGNS
-    from hwcae.cost.report import report_paths
     from hwcae.cost.tech import TECH_DIR
 
     nodes = sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
-    return [p for d in DEFAULT_DESIGNS for n in nodes for p in report_paths(out, d, n)] + [Path(out) / "summary.json"]
+    return [(d, n) for d in DEFAULT_DESIGNS for n in nodes]
+
+
+def all_outputs(out) -> list:
+    """Every file ``--all`` writes to ``out``: <design>-<node>.md / .csv / .png, and summary.json."""
+    from pathlib import Path
+
+    from hwcae.cost.report import report_paths
+
+    return [p for d, n in design_nodes() for p in report_paths(out, d, n)] + [Path(out) / "summary.json"]
 
 
 def _all(args, budget) -> int:
@@ -110,18 +115,15 @@ def _all(args, budget) -> int:
     from dataclasses import asdict
     from pathlib import Path
 
-    from hwcae.api import estimate_cost
-    from hwcae.cli.qat import DEFAULT_DESIGNS
-    from hwcae.cost.report import operating_point, overview, write_report
     from tqdm import tqdm
 
-    from hwcae.cost.tech import TECH_DIR
+    from hwcae.api import estimate_cost
+    from hwcae.cost.report import operating_point, overview, write_report
     from hwcae.fileio import json_text, write_text_atomic
     from hwcae.operating_point import load_operating_point
 
     results, written = [], []
-    nodes = sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
-    for d, node in tqdm([(d, n) for d in DEFAULT_DESIGNS for n in nodes], desc="cost", unit="report", leave=False):
+    for d, node in tqdm(design_nodes(), desc="cost", unit="report", leave=False):
         r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
         written += write_report(r, args.out, budget)
         results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})

@@ -210,7 +210,8 @@ def _cost(path: str | None) -> dict | None:
 
     from hwcae.operating_point import load_operating_point
 
-    r = cost_for_checkpoint(path, load_operating_point().node, Budget.at_operating_point())
-    return {"operating_point": load_operating_point().describe(), "summary": summary_lines(r), "power_per_channel_uw": r["power_per_channel_uw"],
+    op = load_operating_point()
+    r = cost_for_checkpoint(path, op.node, Budget.at_operating_point(op))
+    return {"operating_point": op.describe(), "summary": summary_lines(r), "power_per_channel_uw": r["power_per_channel_uw"],
             "energy_per_spike_pj": r["energy_per_spike_pj"], "channel_capacity": r["channel_capacity"],
             "area_mm2": r["area_mm2"], "design": r["design"], "tech": r["tech"]}
