@@ -40,15 +40,26 @@ class Layer:
     bias_bits: int = 0
     out_bits: int = 0  # activation word written after the layer
     role: str = "weights"  # weights (a conv or dense layer) | search (codeword search) | gain (gain stage)
+    groups: int = 1  # a grouped convolution: each output reads cin / groups inputs
+    shared: bool = False  # a second use of another layer's weights (stored once, with that layer)
+
+    @property
+    def fan_in(self) -> int:
+        """Products per output value."""
+        return self.cin // self.groups * self.kernel
+
+    @property
+    def weights(self) -> int:
+        return self.fan_in * self.cout
 
     @property
     def macs(self) -> int:
-        return 0 if self.role == "gain" else self.cin * self.cout * self.kernel * self.positions
+        return 0 if self.role == "gain" else self.weights * self.positions
 
     @property
     def acc_bits(self) -> int:
         """Exact accumulator width: product bits + growth of the sum (+1 for the bias)."""
-        return self.w_bits + self.in_bits + math.ceil(math.log2(self.cin * self.kernel)) + (1 if self.bias_bits else 0)
+        return self.w_bits + self.in_bits + math.ceil(math.log2(self.fan_in)) + (1 if self.bias_bits else 0)
 
 
 def layers_from_fixed_point(model: FixedPointModel) -> list[Layer]:
@@ -61,7 +72,8 @@ def layers_from_fixed_point(model: FixedPointModel) -> list[Layer]:
     for c in model.convs():
         out = model.reader_word(c.dst)
         layers.append(Layer(c.name, c.cin, c.cout, c.kernel, model.shapes[c.dst][0], c.w_bits,
-                            model.word_of(c.src).bits, model.bias_bits, out.bits if out else 0))
+                            model.word_of(c.src).bits, model.bias_bits, out.bits if out else 0,
+                            groups=c.groups, shared=bool(c.shares)))
     s = model.search
     layers.append(Layer("codeword search", s.dim, s.size, 1, model.latent_positions, s.bits,
                         model.latent_word.bits, 2 * s.bits + 1, 0, role="search"))
@@ -83,7 +95,7 @@ def gain_cost(layer: Layer, tech: Tech) -> dict:
 def layer_cost(layer: Layer, tech: Tech, reuse: int) -> dict:
     if layer.role == "gain":
         return gain_cost(layer, tech)
-    mults = math.ceil(layer.cin * layer.cout * layer.kernel / reuse)
+    mults = math.ceil(layer.weights / reuse)
     e_mac = tech.mult_pj_per_bit2 * layer.w_bits * layer.in_bits + tech.add_pj_per_bit * layer.acc_bits
     # fully unrolled (reuse 1): weights are constants wired into the multipliers, never read;
     # otherwise each use reads the weight from on-chip SRAM
@@ -93,14 +105,14 @@ def layer_cost(layer: Layer, tech: Tech, reuse: int) -> dict:
     e_search = 0.0
     if layer.role == "search":  # argmax: one comparison of score width per codeword and position
         e_search = tech.add_pj_per_bit * layer.acc_bits * layer.cout * layer.positions
-    weight_bits = layer.cin * layer.cout * layer.kernel * layer.w_bits + layer.cout * layer.bias_bits
+    weight_bits = (0 if layer.shared else layer.weights * layer.w_bits) + layer.cout * layer.bias_bits
     gates = mults * (tech.ge_per_mult_bit2 * layer.w_bits * layer.in_bits + tech.ge_per_adder_bit * layer.acc_bits)
     gates += tech.ge_per_flipflop * layer.cout * layer.positions * layer.out_bits  # output activation registers
     if layer.role == "search":
         gates += tech.ge_per_adder_bit * layer.acc_bits + tech.ge_per_flipflop * (layer.acc_bits + 8)
     return {
         "layer": layer.name, "macs": layer.macs, "multipliers": mults, "mult_bits": f"{layer.w_bits}x{layer.in_bits}",
-        "acc_bits": layer.acc_bits, "cycles": layer.positions * min(reuse, layer.cin * layer.kernel * layer.cout),
+        "acc_bits": layer.acc_bits, "cycles": layer.positions * min(reuse, layer.weights),
         "gates_ge": gates, "sram_bits": weight_bits,
         "energy_compute_pj": layer.macs * e_mac + e_search, "energy_memory_pj": e_weights + e_acts,
     }

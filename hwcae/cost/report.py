@@ -20,6 +20,11 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     fixed = extract(model.encoder)
     layers = layers_from_fixed_point(fixed)
     tech = load_tech(tech_name)
+    note = ""
+    if budget.lanes and any(c.groups > 1 for c in fixed.convs()):
+        note = ("grouped convolutions: hwcae's RTL engine does not run them, so this is hls4ml's per-layer "
+                f"datapath at reuse {budget.reuse} (the HLS projects' own), not the RTL engine")
+        budget = replace(budget, lanes=None)
     engine = rtl_engine(fixed, design.name, tech, budget.lanes) if budget.lanes else None
     # the on-chip Huffman coder's tables (one code length per codeword and position) are ROM too:
     # counted before the limits, so the area limit and the area reported are one number
@@ -30,7 +35,7 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     if engine:
         result["rtl"] = engine
     result["huffman_table_bits"] = table_bits
-    result.update(design=design.name, checkpoint=str(path), _layers=layers,
+    result.update(design=design.name, checkpoint=str(path), _layers=layers, datapath_note=note,
                   accumulator_bits_needed=max(r["acc_bits"] for r in result["layers"]),
                   accumulator_bits_design=design.accumulator_bits)
     return result
@@ -93,7 +98,7 @@ def operating_point(r: dict) -> str:
 def summary_lines(r: dict) -> list[str]:
     b = r["power_breakdown_uw"]
     return [
-        operating_point(r),
+        operating_point(r), *([f"note: {r['datapath_note']}"] if r.get("datapath_note") else []),
         f"design {r['design']} at {r['tech']}: {r['macs_per_spike']:,} MACs/spike, {r['gates_ge']:,.0f} GE, "
         f"{r['sram_bits']:,} SRAM bits, {r['area_mm2']:.3f} mm^2",
         f"energy per spike {r['energy_per_spike_pj']:,.0f} pJ (dynamic {r['energy_dynamic_pj']:,.0f}, leakage share "

@@ -9,6 +9,7 @@ would not saturate where the design does): we set those types again after its pa
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import shutil
@@ -81,11 +82,13 @@ def build(onnx_model, model: FixedPointModel, backend: Backend, out_dir: str | o
     cfg = cfg or backend.config()
     import hls4ml
 
+    from hwcae.export import grouped_conv_layer
     from hwcae.export.argmax_layer import register
     from hwcae.export.hls4ml_patches import install
     from hwcae.export.qonnx_export import latent_quant as latent_quant_node
 
     register(backend.hls4ml_backend)
+    grouped_conv_layer.register(backend.hls4ml_backend)
     install()
     from hwcae.export.handoff import remove_stale_archive
 
@@ -93,6 +96,9 @@ def build(onnx_model, model: FixedPointModel, backend: Backend, out_dir: str | o
     if out_dir.exists():
         shutil.rmtree(out_dir)
     remove_stale_archive(out_dir)
+    if any(grouped_conv_layer.needs_layer(c) for c in model.convs()):
+        onnx_model = copy.deepcopy(onnx_model)
+        grouped_conv_layer.lower(onnx_model, model)
     hcfg = hls4ml.utils.config_from_onnx_model(onnx_model, granularity="name", backend=backend.hls4ml_backend,
                                                default_reuse_factor=cfg.reuse_factor)
     hcfg["Model"]["Strategy"] = cfg.strategy
@@ -104,8 +110,8 @@ def build(onnx_model, model: FixedPointModel, backend: Backend, out_dir: str | o
         key = name[:-4] if name.endswith("_act") else name
         if key in layers:
             layers[key]["Precision"]["result"] = _type_str(w, i, s)
-    weighted = [n for n in onnx_model.graph.node if n.op_type in ("Conv", "MatMul")]  # the model's layers, then the search
-    fan_in = [c.cin * c.kernel for c in model.convs()] + [model.search.dim]
+    weighted = [n for n in onnx_model.graph.node if n.op_type in ("Conv", "MatMul", grouped_conv_layer.OP_TYPE)]  # the model's layers, then the search
+    fan_in = [c.fan_in for c in model.convs()] + [model.search.dim]
     for node, fi in zip(weighted, fan_in):  # hls4ml's resource conv needs reuse <= kernel x channels in
         layers[node.name]["ReuseFactor"] = _valid_reuse(cfg.reuse_factor, fi)
     score_conv = weighted[-1]

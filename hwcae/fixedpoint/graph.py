@@ -7,7 +7,10 @@ channels), and holds integer codes; its value is ``code x 2^exp``.
 
 Operations, in execution order (``src`` / ``dst`` name tensors; ``"input"`` is the ADC word)::
 
-    Conv     integer convolution, 'same' padding; a dense layer is a kernel-1 Conv at one position
+    Conv     integer convolution, 'same' padding; a dense layer is a kernel-1 Conv at one position;
+             ``groups`` > 1: a grouped convolution (output channel o reads only input channels
+             of its group, as torch's ``groups``); ``shares`` names an earlier Conv whose weights
+             it uses (a block applied twice: the weights are stored once, each use has its bias)
     Quant    requantise to a Word (shift, round half to even, saturate), optionally after a ReLU
     Add      exact sum of two tensors at one exponent (a residual add)
     MaxPool  max over ``size`` consecutive positions
@@ -56,6 +59,8 @@ class Conv:
     w_bits: int
     b: np.ndarray  # (out,) integer codes at acc_exp
     in_exp: int  # exponent of the input tensor
+    groups: int = 1  # w is (out, in / groups, kernel), as torch stores a grouped convolution
+    shares: str = ""  # the earlier Conv whose weights these are ("" = its own)
 
     @property
     def acc_exp(self) -> int:
@@ -67,7 +72,12 @@ class Conv:
 
     @property
     def cin(self) -> int:
-        return int(self.w.shape[1])
+        return int(self.w.shape[1]) * self.groups
+
+    @property
+    def fan_in(self) -> int:
+        """Products summed per output value: input channels of its group x kernel."""
+        return int(self.w.shape[1]) * self.kernel
 
     @property
     def kernel(self) -> int:
@@ -154,6 +164,14 @@ class FixedPointModel:
             if isinstance(op, Conv):
                 if op.cin != c:
                     raise HwcaeError(f"fixed-point graph: {op.name} takes {op.cin} channels, gets {c}")
+                if op.groups < 1 or op.cout % op.groups:
+                    raise HwcaeError(f"fixed-point graph: {op.name}: {op.groups} groups do not divide {op.cout} outputs")
+                if op.shares:
+                    first = next((o for o in self.convs() if o.name == op.shares), None)
+                    if first is None or first is op or first.shares or first.groups != op.groups or \
+                            first.w_exp != op.w_exp or not np.array_equal(first.w, op.w):
+                        raise HwcaeError(f"fixed-point graph: {op.name} shares the weights of {op.shares!r}, "
+                                         "which is not an earlier layer with those weights")
                 shapes[op.dst] = (p, op.cout)
             elif isinstance(op, MaxPool):
                 shapes[op.dst] = (p // op.size, c)
@@ -224,12 +242,13 @@ class FixedPointModel:
 
     def macs(self) -> int:
         """Multiply-accumulates per spike: every weight layer at every output position, plus the search."""
-        convs = sum(c.cin * c.cout * c.kernel * self.shapes[c.dst][0] for c in self.convs())
+        convs = sum(c.fan_in * c.cout * self.shapes[c.dst][0] for c in self.convs())
         return convs + self.latent_positions * self.search.dim * self.search.size
 
     def weight_bits(self) -> int:
-        """Bits of every weight and codeword (biases excluded), as the chip stores them."""
-        return sum(c.w.size * c.w_bits for c in self.convs()) + self.search.codebook.size * self.search.bits
+        """Bits of every weight and codeword (biases excluded), as the chip stores them: shared
+        weights once."""
+        return sum(c.w.size * c.w_bits for c in self.convs() if not c.shares) + self.search.codebook.size * self.search.bits
 
     def replace(self, **changes) -> "FixedPointModel":
         return dataclasses.replace(self, **changes)

@@ -24,7 +24,7 @@ _NAMES = {cls: name for name, cls in _OPS.items()}
 def _op_json(op) -> dict:
     if isinstance(op, Conv):
         return {"op": "conv", "name": op.name, "src": op.src, "dst": op.dst, "w_exp": op.w_exp,
-                "w_bits": op.w_bits, "in_exp": op.in_exp}
+                "w_bits": op.w_bits, "in_exp": op.in_exp, "groups": op.groups, "shares": op.shares}
     d = {"op": _NAMES[type(op)], **{k: v for k, v in op.__dict__.items()}}
     if isinstance(op, Quant):
         d["word"] = op.word.__dict__
@@ -39,8 +39,10 @@ def to_arrays(model: FixedPointModel) -> dict[str, np.ndarray]:
              "ops": [_op_json(op) for op in model.ops]}
     arrays = {"format": np.array(FORMAT), "version": np.array(VERSION), "graph": np.array(json.dumps(graph)),
               "codebook": np.asarray(model.search.codebook, np.int64)}
-    for c in model.convs():
-        arrays[f"w:{c.name}"], arrays[f"b:{c.name}"] = np.asarray(c.w, np.int64), np.asarray(c.b, np.int64)
+    for c in model.convs():  # shared weights are stored once, under the layer that owns them
+        if not c.shares:
+            arrays[f"w:{c.name}"] = np.asarray(c.w, np.int64)
+        arrays[f"b:{c.name}"] = np.asarray(c.b, np.int64)
     return arrays
 
 
@@ -57,7 +59,7 @@ def _op(d: dict, arrays: dict):
     d = dict(d)
     kind = d.pop("op")
     if kind == "conv":
-        return Conv(w=arrays[f"w:{d['name']}"], b=arrays[f"b:{d['name']}"], **d)
+        return Conv(w=arrays[f"w:{d.get('shares') or d['name']}"], b=arrays[f"b:{d['name']}"], **d)
     if kind == "quant":
         return Quant(**{**d, "word": Word(**d["word"])})
     if kind == "add":

@@ -99,6 +99,16 @@ def _conv1d_by_taps(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def grouped_conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray, groups: int = 1) -> np.ndarray:
+    """``conv1d`` with ``groups`` groups: w (O, C / groups, K); output channel o reads only the input
+    channels of its group o // (O / groups), as torch's grouped convolution."""
+    if groups == 1:
+        return conv1d(x, w, b)
+    ci, co = x.shape[2] // groups, len(w) // groups
+    return np.concatenate([conv1d(x[:, :, g * ci:(g + 1) * ci], w[g * co:(g + 1) * co], b[g * co:(g + 1) * co])
+                           for g in range(groups)], axis=2)
+
+
 class ReferenceEncoder:
     """``encode(spikes_uV)`` -> (latent codes (N, D, L), indices (N, L)); ``saturation`` counts
     saturated values per quantiser over everything encoded so far."""
@@ -135,7 +145,7 @@ class ReferenceEncoder:
             return a + b, ea
         x, e = t[op.src]
         if isinstance(op, Conv):
-            acc = conv1d(x, op.w, op.b)
+            acc = grouped_conv1d(x, op.w, op.b, op.groups)
             if float(np.abs(acc).max(initial=0.0)) >= 2.0 ** (self.accumulator_bits - 1):
                 raise HwcaeError(f"layer {op.name}: accumulator needs more than {self.accumulator_bits} bits")
             return acc, op.acc_exp

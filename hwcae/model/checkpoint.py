@@ -222,9 +222,9 @@ def _qat_encoder_state(arch: Arch) -> dict[str, tuple]:
         blocks = range(len(e.blocks))
         layers = ["stem", *(f"blocks.{i}.{n}" for i in blocks for n in BLOCK_LAYERS), "head"]
         acts = ["latent_q", "stem_act", *(f"blocks.{i}.{n}" for i in blocks for n in BLOCK_ACTS)]
-    shapes = [tuple(m.weight.shape) for m in CAE(arch).encoder.modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear))]
-    if len(shapes) != len(layers):  # shared weights: QAT does not build such an encoder
-        return {}
+    # every use of a shared block is listed (its weights appear under each block index, as torch saves them)
+    shapes = [tuple(m.weight.shape) for _, m in CAE(arch).encoder.named_modules(remove_duplicate=False)
+              if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear))]
     k = arch.vq.codebook_size
     want = {"score.weight": (k, arch.vector_dim, 1), "score.bias": (k,), **{a + ACT_SCALE: () for a in acts}}
     for name, shape in zip(layers, shapes):

@@ -47,13 +47,14 @@ def quantizer_words(encoder) -> dict[str, Word]:
     return words
 
 
-def _conv(layer, name: str, src: str, dst: str, in_exp: int, bias_bits: int) -> Conv:
+def _conv(layer, name: str, src: str, dst: str, in_exp: int, bias_bits: int, shares: str = "") -> Conv:
     qw = layer.quant_weight()
     w_exp = _exp(qw.scale)
     lim = 2 ** (bias_bits - 1) - 1
     b = torch.clamp(torch.round(layer.bias / 2.0 ** (w_exp + in_exp)), -lim, lim).to(torch.int64).numpy()
     w = torch.round(qw.value / 2.0**w_exp).to(torch.int64)
-    return Conv(name, src, dst, w.reshape(w.shape[0], w.shape[1], -1).numpy(), w_exp, int(qw.bit_width), b, in_exp)
+    return Conv(name, src, dst, w.reshape(w.shape[0], w.shape[1], -1).numpy(), w_exp, int(qw.bit_width), b, in_exp,
+                groups=int(getattr(layer, "groups", 1)), shares=shares)
 
 
 @torch.no_grad()
@@ -64,11 +65,14 @@ def extract(encoder) -> FixedPointModel:
     bias_bits = encoder.design.bias_bits
     exps = {"input": words["input"].exp}  # tensor -> exponent, as the steps write them
     ops = []
+    owners: dict[int, str] = {}  # weight module -> the first layer name using it (shared weights)
     for step in encoder.fixed_point_graph():
         kind = step[0]
         if kind == "conv":
             _, name, src, dst = step
-            op = _conv(encoder.layer(name), name, src, dst, exps[src], bias_bits)
+            layer = encoder.layer(name)
+            owner = owners.setdefault(id(layer), name)
+            op = _conv(layer, name, src, dst, exps[src], bias_bits, shares="" if owner == name else owner)
             exps[dst] = op.acc_exp
         elif kind == "quant":
             _, name, src, dst, relu = step

@@ -32,8 +32,8 @@ from hwcae.quantize import recipes
 from hwcae.quantize.design import Design
 
 
-def _conv(cin, cout, k, w_bits, b_bits):
-    return qnn.QuantConv1d(cin, cout, k, padding=k // 2, bias=True, weight_quant=recipes.weight_quant(w_bits),
+def _conv(cin, cout, k, w_bits, b_bits, groups=1):
+    return qnn.QuantConv1d(cin, cout, k, padding=k // 2, groups=groups, bias=True, weight_quant=recipes.weight_quant(w_bits),
                            bias_quant=recipes.bias_quant(b_bits), return_quant_tensor=True)
 
 
@@ -47,23 +47,26 @@ def _relu(bits):
 
 
 class QuantBlock(nn.Module):
-    def __init__(self, name: str, channels: int, bottleneck: int, kernel: int, pool: int, d: Design):
+    """The bottleneck in fixed point; ``groups`` as the float block's (``grouped``: which convs)."""
+
+    def __init__(self, name: str, channels: int, bottleneck: int, kernel: int, d: Design,
+                 groups: int = 1, grouped: str = "all"):
         super().__init__()
         wb, ab = (lambda layer: d.bits_for(f"{name}.{layer}", "weights")), (lambda layer: d.bits_for(f"{name}.{layer}", "activations"))
-        self.reduce = _conv(channels, bottleneck, 1, wb("reduce"), d.bias_bits)
+        g1 = groups if grouped == "all" else 1
+        self.reduce = _conv(channels, bottleneck, 1, wb("reduce"), d.bias_bits, g1)
         self.reduce_act = _relu(ab("reduce"))
-        self.mid = _conv(bottleneck, bottleneck, kernel, wb("mid"), d.bias_bits)
+        self.mid = _conv(bottleneck, bottleneck, kernel, wb("mid"), d.bias_bits, groups)
         self.mid_act = _relu(ab("mid"))
-        self.expand = _conv(bottleneck, channels, 1, wb("expand"), d.bias_bits)
+        self.expand = _conv(bottleneck, channels, 1, wb("expand"), d.bias_bits, g1)
         self.add_q = qnn.QuantIdentity(act_quant=recipes.act_quant(ab("expand"), signed=True), return_quant_tensor=True)
         self.out_act = _relu(ab("add"))
-        self.pool = nn.MaxPool1d(pool) if pool > 1 else nn.Identity()
 
     def forward(self, x):
         y = self.mid_act(self.mid(self.reduce_act(self.reduce(x))))
         y = self.expand(y)
         s = self.add_q(x) + self.add_q(y)
-        return self.pool(self.out_act(s))
+        return self.out_act(s)
 
 
 class _QuantEncoderBase(nn.Module):
@@ -108,27 +111,35 @@ class _QuantEncoderBase(nn.Module):
 
 
 class QuantEncoder(_QuantEncoderBase):
-    """The conv encoder in fixed point + codeword search."""
+    """The conv encoder in fixed point + codeword search. Grouped convolutions stay grouped
+    (Brevitas and QONNX take them; the HLS export maps them to hwcae's grouped-conv layer); with
+    ``share_weights`` one block module is applied at every block position, as in the float model
+    (its convolutions, quantisers and words are one; each use has its own bias codes, at its
+    input's scale)."""
 
     kind = "conv"
 
     def __init__(self, arch: Arch, design: Design, codebook: torch.Tensor):
         super().__init__(arch, design)
         e = arch.encoder
-        if any(b.groups != 1 for b in e.blocks) or e.share_weights:
-            raise HwcaeError(f"design {design.name}: architecture {arch.name!r} has grouped or shared convolutions, "
-                             "which hls4ml does not take; quantise an ungrouped architecture")
         self.stem = _conv(N_CHANNELS, e.channels, e.stem_kernel, design.bits_for("stem", "weights"), design.bias_bits)
         self.stem_act = _relu(design.bits_for("stem", "activations"))
-        self.blocks = nn.ModuleList(QuantBlock(f"block{i}", e.channels, b.bottleneck, b.kernel, b.pool, design)
-                                    for i, b in enumerate(e.blocks))
+        blocks = []
+        for i, b in enumerate(e.blocks):
+            shared = e.share_weights and i > 0
+            blocks.append(blocks[0] if shared else QuantBlock(f"block{i}", e.channels, b.bottleneck, b.kernel, design,
+                                                              b.groups, b.grouped))
+        self.blocks = nn.ModuleList(blocks)
+        self.pools = [b.pool for b in e.blocks]
         self.head = _conv(e.channels, e.latent_dim, e.head_kernel, design.bits_for("head", "weights"), design.bias_bits)
         self.set_codebook(codebook)
 
     def latent(self, x):
         x = self.stem_act(self.stem(self.inp(x)))
-        for block in self.blocks:
+        for block, pool in zip(self.blocks, self.pools):
             x = block(x)
+            if pool > 1:
+                x = nn.functional.max_pool1d(x, pool)
         return self.latent_q(self.head(x))
 
     def layer(self, name: str) -> nn.Module:
@@ -165,14 +176,23 @@ class QuantEncoder(_QuantEncoderBase):
                       ("quant", f"{n}.add_in", f"{n}.expand.acc", f"{n}.branch", False),
                       ("add", (f"{n}.skip", f"{n}.branch"), f"{n}.sum"), ("quant", f"{n}.add", f"{n}.sum", f"{n}.add", True)]
             x = f"{n}.add"
-            if isinstance(block.pool, nn.MaxPool1d):
-                steps.append(("pool", x, f"{n}.pool", block.pool.kernel_size))
+            if self.pools[i] > 1:
+                steps.append(("pool", x, f"{n}.pool", self.pools[i]))
                 x = f"{n}.pool"
         return steps + [("conv", "head", x, "head.acc"), ("quant", "latent", "head.acc", "latent", False)]
 
     def export_view(self) -> tuple[nn.Module, torch.Tensor]:
-        """(module, example input) that QONNX export traces: this encoder, channels first."""
-        return self, torch.zeros(1, N_CHANNELS, N_SAMPLES)
+        """(module, example input) that QONNX export traces: this encoder, channels first. A shared
+        block is exported as one copy per use: Brevitas' export handler keeps the first call's bias
+        scale for every later call of a module (brevitas 0.12), but each use's bias is quantised
+        at its own input's scale; the weights stay identical and the HLS projects store them once."""
+        if not self.arch.encoder.share_weights:
+            return self, torch.zeros(1, N_CHANNELS, N_SAMPLES)
+        import copy
+
+        view = copy.deepcopy(self)
+        view.blocks = nn.ModuleList(copy.deepcopy(self.blocks[0]) for _ in self.blocks)
+        return view.eval(), torch.zeros(1, N_CHANNELS, N_SAMPLES)
 
     @staticmethod
     def to_export_layout(x_norm):

@@ -165,6 +165,10 @@ class _Lowering:
             if isinstance(op, Reshape):
                 self.alias[op.dst] = op.src
             elif isinstance(op, Conv):
+                if op.groups > 1:
+                    raise HwcaeError(f"RTL: layer {op.name} is a grouped convolution ({op.groups} groups), which the lane "
+                                     "engine does not run yet; its HLS projects do (make hls), and hwcae cost costs it on "
+                                     "hls4ml's per-layer datapath")
                 q = self.readers(op.dst)
                 if len(q) != 1 or not isinstance(q[0], Quant):
                     raise HwcaeError(f"RTL: layer {op.name}'s accumulator must be read by exactly one requantiser")
