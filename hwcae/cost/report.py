@@ -67,7 +67,9 @@ def rtl_engine(fixed, design: str, tech, lanes: int, build_dir: Path = Path("hls
 
 def overview(results: list[dict]) -> pd.DataFrame:
     """One row per design x node: what ``hwcae cost --all`` prints."""
-    return pd.DataFrame([{"design": r["design"], "node": r["tech"], "NAND2 eq": round(r["gates_ge"]),
+    return pd.DataFrame([{"design": r["design"], "node": r["tech"], "MACs/spike": r["macs_per_spike"],
+                          "datapath": f"RTL engine, {r['rtl']['lanes']} lanes" if "rtl" in r else f"hls4ml, reuse {r['budget']['reuse']}",
+                          "NAND2 eq": round(r["gates_ge"]),
                           "area/instance mm^2": round(r["area_mm2"], 3), "spikes/s/instance": round(r["spikes_per_s_per_instance"]),
                           "uW/channel": round(r["power_per_channel_uw"], 2), "capacity (channels)": r["channel_capacity"],
                           "binding limit": r["binding_limit"]} for r in results])

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcae import RAW_BITS_PER_SPIKE
-from hwcae.evaluate import plots, rd as rdmod, robustness as robmod
+from hwcae.evaluate import plots, rd as rdmod, robustness as robmod, seed_arch
 from hwcae.evaluate.sorting import sorting_accuracy
 from hwcae.fileio import write_text_atomic
 from hwcae.spikes.spikeset import SpikeSet
@@ -29,6 +29,7 @@ class Inputs:
     rd_checkpoints: list[str] = field(default_factory=lambda: sorted(glob.glob("models/rd/*.pt")))
     qat_checkpoints: list[str] = field(default_factory=lambda: sorted(glob.glob("models/qat-*.pt")))
     default_design: str = "models/qat-w8a8.pt"
+    seed_pairs: dict = field(default_factory=lambda: dict(seed_arch.PAIRS))  # the seed's model beside the default
     quick: bool = False
     progress: bool = True
 
@@ -179,11 +180,13 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
             figs["codebook"] = plots.codebook_usage(d["codebook_counts"], out_dir / "codebook.png")
             if inp.default_design:
                 result["footings"] = _footings(qat[Path(inp.default_design).stem], score, desc["source"])
+            d["seed_arch"] = seed_arch.compare(fit, score, inp.seed_pairs, progress=inp.progress)
         d["statements"] = _statements(d["rd"], d.get("sorting"))
         rd_by[f"{desc['source']} ({len(score):,} held-out spikes)"] = d["rd"]
         result["data"][spec] = d
     figs["rd"] = plots.rd_curves(rd_by, out_dir / "rd.png")
     result["cost"] = _cost(inp.default_design)
+    result["seed_arch_cost"] = seed_arch.costs(inp.seed_pairs)
     result["figures"] = figs
     from hwcae.evaluate.report_html import explore_summary
 

@@ -98,6 +98,27 @@ def _footings(f: dict | None) -> str:
             ("vs 12-bit", "cr_snippet12", ".1f"), ("vs 10-bit", "cr_snippet10", ".1f"), ("vs raw stream", "cr_stream", ".1f")])
 
 
+def _seed_arch(rows: list[dict], costs: list[dict], source: str, n: int) -> str:
+    """The seed's own model beside the default: float and w8a8, PCA, and each design's cost."""
+    if not rows:
+        return ""
+    return ("<h2>The seed's own model</h2><p class='small'>" + _e(
+        f"The seed's shape (paper: 256-channel stem, one ResNeXt bottleneck of cardinality 32 applied twice with "
+        f"shared weights, 16 x 16-dim latent, 128 codewords) beside the default, each in float and at w8a8 (bit-accurate "
+        f"reference encoder), on the same {n:,} held-out {source} spikes; PCA fitted on the first half. SNDR vs the clean "
+        "twin two ways: mean per spike over all four channels, and the seed code's per-channel form.") + "</p>"
+        + _table(rows, [("model", "model", ""), ("", "kind", ""), ("bits/spike", "bits_per_spike", ".0f"),
+                        ("MACs/spike", "macs_per_spike", ","), ("SNDR dB", "sndr_db", ".2f"),
+                        ("per-channel SNDR dB", "sndr_channel_db", ".2f")])
+        + ("<p class='small'>" + _e("Cost of each w8a8 design at the operating point on hls4ml's per-layer datapath "
+                                   "(the only one that runs grouped convolutions, so both rows are alike):") + "</p>"
+           + _table(costs, [("model", "model", ""), ("design", "design", ""), ("node", "node", ""),
+                            ("MACs/spike", "macs_per_spike", ","), ("NAND2 eq", "gates_ge", ",.0f"),
+                            ("SRAM bits", "sram_bits", ","), ("mm^2/instance", "area_mm2", ".3f"),
+                            ("uW/channel", "power_per_channel_uw", ".2f"), ("channels", "channel_capacity", ","),
+                            ("binding", "binding_limit", "")]) if costs else ""))
+
+
 def render(r: dict) -> str:
     figs = r["figures"]
     specs = list(r["data"])
@@ -142,6 +163,7 @@ def render(r: dict) -> str:
         f"on the same {main['scored_spikes']:,} {main['source']} spikes. A design of another architecture (marked) "
         "quantises its own float model, not the default.")) + _table(main.get("float_vs_fixed", []), [
         ("model", "name", ""), ("bits/spike", "bits_per_spike", ".0f"), ("SNDR dB", "sndr_db_mean", ".3f")]))
+    parts.append(_seed_arch(main.get("seed_arch", []), r.get("seed_arch_cost", []), main["source"], main["scored_spikes"]))
     parts.append("<h2>Examples</h2>" + _fig(figs.get("examples"), (
         f"One spike of each of the most active units of the first scored recording of {main['source']}: the four "
         "channels stacked (best channel on top); grey input, black clean twin, blue CAE, orange dashed PCA.")))

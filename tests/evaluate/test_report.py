@@ -23,7 +23,8 @@ def report(tiny_npz, tiny_checkpoint, tiny_qat, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("report")
     inp = Inputs(data=[str(tiny_npz)], float_checkpoint=str(tiny_checkpoint), rd_checkpoints=[],
-                 qat_checkpoints=[str(tiny_qat)], default_design=str(tiny_qat), quick=True, progress=False)
+                 qat_checkpoints=[str(tiny_qat)], default_design=str(tiny_qat), quick=True, progress=False,
+                 seed_pairs={"tiny": (str(tiny_checkpoint), str(tiny_qat)), "absent": ("no.pt", "no-qat.pt")})
     return build(inp, out), out
 
 
@@ -41,6 +42,12 @@ def test_report_json_holds_what_the_page_shows(report):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f'src="{name}"' in page
     for s in d["statements"]:
         assert html.escape(s) in page
+    # the seed's-model table: each existing checkpoint (absent ones skipped), then PCA at the same bits
+    assert [(x["model"], x["kind"]) for x in d["seed_arch"]] == [("tiny", "float"), ("tiny", "QAT tiny-w8a8"),
+                                                                  ("PCA (8 x 8 bit)", "fitted on the first half")]
+    assert d["seed_arch"][-1]["bits_per_spike"] <= d["seed_arch"][0]["bits_per_spike"]  # the tiny CAE's 64 bits
+    assert all(np.isfinite(x["sndr_db"]) and np.isfinite(x["sndr_channel_db"]) for x in d["seed_arch"])
+    assert [c["design"] for c in saved["seed_arch_cost"]] == ["tiny-w8a8"] and "<h2>The seed's own model</h2>" in page
 
 
 def test_page_opens_in_headless_chromium(report, tmp_path):
