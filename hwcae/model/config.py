@@ -114,9 +114,11 @@ class Train(Strict):
     # (a spike recorded at another sampling rate is wider or narrower in samples); applied to the
     # clean waveform, the input keeps its own noise unstretched; (1, 1) = none
     augment_stretch: tuple[float, float] = (1.0, 1.0)
-    # `mse`: mean squared error (large spikes dominate); `nmse`: each spike's squared error over its
-    # own energy; `db`: minus the mean per-spike SNDR in dB, the reported metric itself
-    loss: Literal["mse", "nmse", "db"] = "mse"
+    # `mse`: mean squared error (large spikes dominate); `sse`: the squared error summed over the
+    # spike's 4 x 64 samples, mean over the batch (the seed's sum-MSE: 256x the weight of `mse`
+    # against the VQ loss); `nmse`: each spike's squared error over its own energy; `db`: minus the
+    # mean per-spike SNDR in dB, the reported metric itself
+    loss: Literal["mse", "sse", "nmse", "db"] = "mse"
     # epochs trained with the VQ bypassed (continuous latent) before the codebook is fitted by
     # k-means on the encoder's latents and quantised training begins; 0 = quantise from the start
     vq_warmup_epochs: int = pydantic.Field(0, ge=0, le=10000)

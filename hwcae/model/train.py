@@ -46,6 +46,8 @@ def recon_loss(rec: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tens
     if kind == "mse":
         return F.mse_loss(rec, target)
     err = ((rec - target) ** 2).sum(dim=(1, 2))
+    if kind == "sse":  # the seed's sum-MSE: squared error summed over the spike, mean over the batch
+        return err.mean()
     energy = (target**2).sum(dim=(1, 2)) + 1e-6
     if kind == "nmse":
         return (err / energy).mean()

@@ -46,7 +46,8 @@ class Design(Strict):
     overflow: Literal["saturate"] = "saturate"
     layers: dict[str, LayerBits] = pydantic.Field({}, max_length=256)  # per-layer overrides: fc0, fc1, head (dense); stem, block0.reduce, ..., head (conv)
     # fine-tuning: epochs (0 = calibration only), Adam lr, batch_size (spikes per step and per
-    # calibration batch; default: the architecture's training batch). A plain mapping (read with
+    # calibration batch; default: the architecture's training batch), max_train (a seeded subset of
+    # the training spikes, a CPU budget; default all). A plain mapping (read with
     # .get); its values are checked by _check_qat
     qat: dict[str, float] = {"epochs": 6, "lr": 2e-4}
 
@@ -77,7 +78,8 @@ class Design(Strict):
 
 
 #: The ``qat`` keys: (whether the value must be a whole number, lowest, highest).
-QAT_KEYS = {"epochs": (True, 0, 10000), "lr": (False, 0, 10), "batch_size": (True, 1, 1 << 20)}
+QAT_KEYS = {"epochs": (True, 0, 10000), "lr": (False, 0, 10), "batch_size": (True, 1, 1 << 20),
+            "max_train": (True, 1, 1 << 30)}  # max_train: spikes drawn per run (a CPU budget; default all)
 
 
 def _check_qat(qat: dict) -> None:

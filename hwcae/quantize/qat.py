@@ -77,7 +77,9 @@ def qat(design: Design, float_payload: dict, train_set: SpikeSet, val_set: Spike
     gen = torch.Generator().manual_seed(seed)
     fm = model_from_checkpoint(float_payload)
     model = QATModel(from_float(arch, design, fm), fm.decoder, arch.vq.beta)
+    max_train = max_train or design.qat.get("max_train")  # the argument, else the design's CPU budget
     if max_train and max_train < len(train_set):  # a seeded random subset across all recordings
+        max_train = int(max_train)
         pick = np.sort(np.random.default_rng(seed).choice(len(train_set), max_train, replace=False))
         train_set = train_set.subset(pick)
     x, y = to_tensors(train_set, arch, arch.train.denoise)

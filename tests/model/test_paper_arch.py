@@ -37,3 +37,26 @@ def test_grouped_defaults_to_all_and_paper_keeps_the_seeds_shape():
     assert all(b.grouped == "all" for b in load_arch("conv").encoder.blocks)
     paper = load_arch("paper")  # the seed's code groups all three convs of its block; trained with MSE
     assert all(b.grouped == "all" for b in paper.encoder.blocks) and paper.train.loss == "mse"
+
+
+def test_sse_loss_is_the_summed_squared_error_per_spike():
+    """`loss: sse` (the seed's sum-MSE) = squared error summed over the 4 x 64 samples, mean over spikes."""
+    import torch
+
+    from hwcae.model.train import recon_loss
+
+    rec, target = torch.randn(5, 4, 64), torch.randn(5, 4, 64)
+    assert torch.allclose(recon_loss(rec, target, "sse"), recon_loss(rec, target, "mse") * 256)
+    assert torch.allclose(recon_loss(rec, target, "sse"), ((rec - target) ** 2).sum((1, 2)).mean())
+
+
+def test_design_max_train_is_a_whole_positive_budget():
+    import pytest
+
+    from hwcae.quantize.design import load_design
+
+    d = load_design("paper-w8a8")
+    assert d.arch == "paper" and d.qat["max_train"] == 20000
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="max_train"):
+            d.model_validate({**d.model_dump(), "qat": {**d.qat, "max_train": bad}})
