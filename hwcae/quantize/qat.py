@@ -20,7 +20,7 @@ from hwcae.model.checkpoint import check_loaded, load_checkpoint, save_checkpoin
 from hwcae.model.config import Arch, arch_from_dict
 from hwcae.model.train import gain_codes, index_statistics, model_from_checkpoint, to_tensors, train_epoch
 from hwcae.quantize.design import Design, design_from_dict
-from hwcae.quantize.qcae import from_float, make_quant_encoder
+from hwcae.quantize.build import from_float, make_quant_encoder
 from hwcae.spikes.spikeset import SpikeSet
 
 

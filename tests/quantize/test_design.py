@@ -52,7 +52,7 @@ def test_overrides_name_layers_of_the_architecture():
     from hwcae.errors import HwcaeError
     from hwcae.model.config import load_arch
     from hwcae.quantize.design import LayerBits
-    from hwcae.quantize.qcae import make_quant_encoder
+    from hwcae.quantize.build import make_quant_encoder
 
     arch = load_arch("tiny-dense")
     d = load_design("w8a8").model_copy(update={"arch": arch.name, "layers": {"fc1": LayerBits(weights=4)}})

@@ -40,7 +40,7 @@ def test_dense_from_float_keeps_the_float_encoder_in_the_chip_layout():
     from hwcae.model.cae import CAE
     from hwcae.model.config import load_arch
     from hwcae.quantize.design import load_design
-    from hwcae.quantize.qcae import from_float
+    from hwcae.quantize.build import from_float
 
     torch.manual_seed(0)
     arch = load_arch("tiny-dense")
