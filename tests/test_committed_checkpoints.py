@@ -3,7 +3,9 @@ bit-accurate reference walking the typed fixed-point model), the latent codes an
 and the cost report's figures, against tests/data/committed_behaviour.json.
 
 That file was written by the pre-refactor code (the untyped weights dict); a retrained checkpoint
-has a new content hash and must be re-recorded (the message says so), never silently accepted."""
+has a new content hash and must be re-recorded (the message says so), never silently accepted. The
+`paper` checkpoints (issue 28) were recorded when committed, after `make hls DESIGN=paper-w8a8` was 100 %
+bit-exact on both backends."""
 import hashlib
 import json
 from pathlib import Path
