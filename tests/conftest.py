@@ -51,9 +51,8 @@ def tiny_qat(tiny_set, tiny_checkpoint, tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_dense_qat(tiny_set, tmp_path_factory):
-    """A tiny dense-encoder CAE (3 float epochs) fine-tuned for one epoch under the w8a8 design."""
+def _train_and_qat(tiny_set, root, arch: str):
+    """A tiny CAE of ``arch`` (3 float epochs) fine-tuned for one epoch under the w8a8 design; the QAT path."""
     import torch
 
     from hwcae.model.checkpoint import load_checkpoint
@@ -64,32 +63,23 @@ def tiny_dense_qat(tiny_set, tmp_path_factory):
 
     torch.set_num_threads(2)
     fit, val = tiny_set.halves()
-    root = tmp_path_factory.mktemp("dense")
-    train(load_arch("tiny-dense"), fit, val, root / "float.pt", epochs=3, seed=0, progress=False)
-    design = load_design("w8a8").model_copy(update={"arch": "tiny-dense", "name": "tiny-dense-w8a8"})
+    train(load_arch(arch), fit, val, root / "float.pt", epochs=3, seed=0, progress=False)
+    design = load_design("w8a8").model_copy(update={"arch": arch, "name": f"{arch}-w8a8"})
     qat(design, load_checkpoint(root / "float.pt"), fit, val, root / "qat.pt", epochs=1, progress=False)
     return root / "qat.pt"
+
+
+@pytest.fixture(scope="session")
+def tiny_dense_qat(tiny_set, tmp_path_factory):
+    """A tiny dense-encoder CAE, QAT w8a8 (:func:`_train_and_qat`)."""
+    return _train_and_qat(tiny_set, tmp_path_factory.mktemp("dense"), "tiny-dense")
 
 
 @pytest.fixture(scope="session")
 def tiny_grouped_qat(tiny_set, tmp_path_factory):
     """A tiny CAE of the seed's block form (grouped convolutions, one block applied twice with shared
-    weights; 3 float epochs) fine-tuned for one epoch under the w8a8 design."""
-    import torch
-
-    from hwcae.model.checkpoint import load_checkpoint
-    from hwcae.model.config import load_arch
-    from hwcae.model.train import train
-    from hwcae.quantize.design import load_design
-    from hwcae.quantize.qat import qat
-
-    torch.set_num_threads(2)
-    fit, val = tiny_set.halves()
-    root = tmp_path_factory.mktemp("grouped")
-    train(load_arch("tiny-grouped"), fit, val, root / "float.pt", epochs=3, seed=0, progress=False)
-    design = load_design("w8a8").model_copy(update={"arch": "tiny-grouped", "name": "tiny-grouped-w8a8"})
-    qat(design, load_checkpoint(root / "float.pt"), fit, val, root / "qat.pt", epochs=1, progress=False)
-    return root / "qat.pt"
+    weights), QAT w8a8 (:func:`_train_and_qat`)."""
+    return _train_and_qat(tiny_set, tmp_path_factory.mktemp("grouped"), "tiny-grouped")
 
 
 @pytest.fixture(params=["tiny_qat", "tiny_dense_qat"])

@@ -12,6 +12,8 @@ from pathlib import Path
 import hls4ml
 from hls4ml.model.types import IntegerPrecisionType
 
+from hwcae.export.custom_layer import register_custom_layer
+
 HEADER = Path(__file__).parent / "templates" / "nnet_vq_argmax.h"
 _registered: set[str] = set()
 
@@ -66,17 +68,5 @@ class VQArgmaxFunctionTemplate(hls4ml.backends.template.FunctionCallTemplate):
 
 
 def register(backend_name: str) -> None:
-    import importlib
-
-    onnx_to_hls = importlib.import_module("hls4ml.converters.onnx_to_hls")  # the module, not the function
-    if "layer" not in _registered:
-        hls4ml.model.layers.register_layer("VQArgmax", VQArgmax)
-        if "ArgMax" not in onnx_to_hls.get_supported_onnx_layers():
-            onnx_to_hls.register_onnx_layer_handler("ArgMax", parse_argmax)
-        _registered.add("layer")
-    if backend_name not in _registered:
-        backend = hls4ml.backends.get_backend(backend_name)
-        backend.register_template(VQArgmaxConfigTemplate)
-        backend.register_template(VQArgmaxFunctionTemplate)
-        backend.register_source(HEADER)
-        _registered.add(backend_name)
+    register_custom_layer(backend_name, _registered, layer_cls=VQArgmax, onnx_op="ArgMax", handler=parse_argmax,
+                          templates=(VQArgmaxConfigTemplate, VQArgmaxFunctionTemplate), header=HEADER)

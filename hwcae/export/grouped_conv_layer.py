@@ -21,6 +21,7 @@ from hls4ml.model.attributes import Attribute
 from hls4ml.model.types import FixedPrecisionType, NamedType
 
 from hwcae.errors import HwcaeError
+from hwcae.export.custom_layer import register_custom_layer
 from hwcae.fixedpoint.graph import Conv, FixedPointModel
 
 HEADER = Path(__file__).parent / "templates" / "nnet_grouped_conv1d.h"
@@ -82,13 +83,11 @@ def parse_grouped_conv(node, input_names, input_shapes, graph):
     a = {attr.name: helper.get_attribute_value(attr) for attr in node.attribute}
     if isinstance(a.get("shares"), bytes):
         a["shares"] = a["shares"].decode()
-    in_width, n_chan = input_shapes[0][-2], input_shapes[0][-1]
-    layer = {"name": node.name, "class_name": OP_TYPE, "inputs": input_names[:1], "outputs": list(node.output),
-             "in_width": in_width, "n_chan": n_chan, "pad_left": a["filt_width"] // 2, **a}
-    layer["weight_data"] = np.asarray(a.pop("weights"), np.float64) * 2.0 ** a["w_exp"]
-    layer["bias_data"] = np.asarray(a.pop("bias"), np.float64) * 2.0 ** a["acc_exp"]
-    del layer["weights"], layer["bias"]
-    return layer
+    weight_data = np.asarray(a.pop("weights"), np.float64) * 2.0 ** a["w_exp"]  # integer codes -> values
+    bias_data = np.asarray(a.pop("bias"), np.float64) * 2.0 ** a["acc_exp"]
+    return {"name": node.name, "class_name": OP_TYPE, "inputs": input_names[:1], "outputs": list(node.output),
+            "in_width": input_shapes[0][-2], "n_chan": input_shapes[0][-1], "pad_left": a["filt_width"] // 2,
+            "weight_data": weight_data, "bias_data": bias_data, **a}
 
 
 class GroupedConv1D(hls4ml.model.layers.Layer):
@@ -154,16 +153,5 @@ class GroupedConv1DFunctionTemplate(hls4ml.backends.template.FunctionCallTemplat
 
 def register(backend_name: str) -> None:
     """Idempotent; must run before conversion."""
-    import importlib
-
-    onnx_to_hls = importlib.import_module("hls4ml.converters.onnx_to_hls")
-    if "layer" not in _registered:
-        hls4ml.model.layers.register_layer(OP_TYPE, GroupedConv1D)
-        onnx_to_hls.register_onnx_layer_handler(OP_TYPE, parse_grouped_conv)
-        _registered.add("layer")
-    if backend_name not in _registered:
-        backend = hls4ml.backends.get_backend(backend_name)
-        backend.register_template(GroupedConv1DConfigTemplate)
-        backend.register_template(GroupedConv1DFunctionTemplate)
-        backend.register_source(HEADER)
-        _registered.add(backend_name)
+    register_custom_layer(backend_name, _registered, layer_cls=GroupedConv1D, onnx_op=OP_TYPE, handler=parse_grouped_conv,
+                          templates=(GroupedConv1DConfigTemplate, GroupedConv1DFunctionTemplate), header=HEADER)
