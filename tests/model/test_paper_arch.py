@@ -60,3 +60,19 @@ def test_design_max_train_is_a_whole_positive_budget():
     for bad in (0, 1.5):
         with pytest.raises(ValueError, match="max_train"):
             d.model_validate({**d.model_dump(), "qat": {**d.qat, "max_train": bad}})
+
+
+def test_a_shared_block_refuses_batch_norm():
+    """One batch norm serving both uses of the shared block blends two activation statistics (issue
+    28: -3.3 dB on one recording); the config says so in one line, and `paper` has no BN on chip."""
+    import pytest
+
+    assert load_arch("paper").encoder.batch_norm is False and load_arch("paper").encoder.share_weights
+    d = load_arch("paper").model_dump(mode="json")
+    d["encoder"]["batch_norm"] = True
+    from hwcae.errors import HwcaeError
+
+    with pytest.raises(HwcaeError, match="share_weights needs batch_norm: false"):
+        arch_from_dict(d, "test")
+    d["encoder"]["share_weights"] = False  # separate blocks may keep their batch norms
+    assert arch_from_dict(d, "test").encoder.batch_norm
