@@ -67,11 +67,12 @@ def test_a_shared_block_refuses_batch_norm():
     28: -3.3 dB on one recording); the config says so in one line, and `paper` has no BN on chip."""
     import pytest
 
-    assert load_arch("paper").encoder.batch_norm is False and load_arch("paper").encoder.share_weights
-    d = load_arch("paper").model_dump(mode="json")
-    d["encoder"]["batch_norm"] = True
     from hwcae.errors import HwcaeError
 
+    paper = load_arch("paper")
+    assert paper.encoder.batch_norm is False and paper.encoder.share_weights
+    d = paper.model_dump(mode="json")
+    d["encoder"]["batch_norm"] = True
     with pytest.raises(HwcaeError, match="share_weights needs batch_norm: false"):
         arch_from_dict(d, "test")
     d["encoder"]["share_weights"] = False  # separate blocks may keep their batch norms
