@@ -30,6 +30,8 @@ from hwcae.model.train import evaluate_loss, gain_codes, index_statistics, recon
 from hwcae.spikes.spikeset import SpikeSet
 
 LEVELS = ("decoder", "codebook", "all")
+#: Fine-tuning epochs of 30,000 pairs (suite `val`: 12 beat 6 by -0.05 to +0.42 dB at level `all`).
+DEFAULT_EPOCHS = 12
 
 
 def _load(payload: dict):
@@ -113,7 +115,7 @@ def _fit(model, arch, level: str, x, y, xv, yv, epochs: int, seed: int, progress
     return history
 
 
-def adapt(payload: dict, spikes_uv: np.ndarray, *, level: str = "decoder", epochs: int = 6, n_pairs: int = 30000,
+def adapt(payload: dict, spikes_uv: np.ndarray, *, level: str = "decoder", epochs: int | None = None, n_pairs: int = 30000,
           seed: int = 0, source: dict | None = None, progress: bool = True) -> dict:
     """The calibrated payload (not yet saved) of ``payload`` on noisy spikes in uV (N, 4, 64)."""
     from hwcae.model.infer import decode_uv, encode_uv
@@ -121,6 +123,7 @@ def adapt(payload: dict, spikes_uv: np.ndarray, *, level: str = "decoder", epoch
     if level not in LEVELS:
         raise HwcaeError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
     t0 = time.time()
+    epochs = DEFAULT_EPOCHS if epochs is None else epochs
     torch.manual_seed(seed)
     spikes_uv = check_spikes(spikes_uv)
     model, arch = _load(payload)

@@ -1,18 +1,20 @@
 """Denoising targets made from the user's noisy spikes alone (no clean waveform is ever read).
 
-Two estimates of each spike's clean waveform, with nearly independent errors, are blended:
+Each spike's target blends two estimates of its clean waveform whose errors are nearly independent:
 
-- ``g``, the model's own reconstruction (its error ``e_g``: mostly coding, at the model's rate);
-- ``n``, the mean of the spike's ``m`` nearest neighbours among the user's spikes (by the first PCA
-  features of ``g``, so that neighbours are chosen by shape, not by their noise); its error is
-  their averaged noise plus their shape differences (the blur).
+- ``g``, the model's own reconstruction (its error: mostly coding, at the model's rate);
+- ``p``, a local principal-component projection: the spike's ``K`` nearest neighbours among the
+  user's spikes (by the first PCA features of ``g``, so that neighbours are chosen by shape, not by
+  their noise) give a mean and their top ``r`` principal directions; ``p`` is that mean plus the
+  spike's own projection on those directions. The mean averages the noise away; the directions keep
+  what varies within a unit (amplitude, jitter, small shape changes) that a plain mean blurs.
 
-The weights come from the data. Split a spike's first ``k`` neighbours into interleaved halves A
-and B (odd and even ranks): their noise is independent and their blur alike, so |A - B|^2 / 4 is the
-noise left in (A + B) / 2, and q(k) = (|g - A|^2 + |g - B|^2) / 2 - |A - B|^2 / 2 is e_g plus the
-blur of k neighbours. With k = 2 (one neighbour each) the blur is smallest: e_g ~ q(2); the blur
-of m neighbours is q(m) - q(2). The target is ``g + w (n - g)`` with the inverse-error weight
-``w = e_g / (e_g + blur + noise)``, one weight for the whole set (means over every spike).
+The target is ``g + w (p - g)``. The rank ``r`` and weight ``w`` are chosen from the data: the
+spike's nearest neighbour is left out of its ``K`` and serves as a noisy stand-in for the spike's
+clean waveform (its noise is independent of the target); the pair with the best mean SNDR against
+those stand-ins is kept. On the external suite's ``val`` recordings these targets were 0.4-3.8 dB
+closer to the clean spikes than a plain 16-neighbour mean blended with ``g`` (measured against the
+clean twins, which only the measurement read).
 """
 from __future__ import annotations
 
@@ -36,34 +38,52 @@ def check_spikes(spikes_uv: np.ndarray) -> np.ndarray:
     return x
 
 
-def neighbour_targets(spikes_uv: np.ndarray, recon_uv: np.ndarray, *, neighbours: int = 16, features: int = 10,
-                      seed: int = 0) -> tuple[np.ndarray, dict]:
-    """(targets (N, 4, 64) float32, the estimates behind them in uV^2 per sample) for noisy spikes
-    and the model's reconstructions of them (see the module docstring)."""
+def local_projections(x: np.ndarray, nb: np.ndarray, ranks: tuple[int, ...], batch: int = 512) -> dict[int, np.ndarray]:
+    """Per rank r: (N, D) each row's neighbourhood mean plus its projection on the neighbourhood's top
+    r principal directions; ``nb`` (N, K) indexes each row's neighbours (not the row itself)."""
+    import torch
+
+    xf = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    out = {r: np.empty(x.shape, np.float32) for r in ranks}
+    for i in range(0, len(x), batch):
+        group = xf[torch.from_numpy(nb[i:i + batch])]  # (B, K, D)
+        mean = group.mean(1, keepdim=True)
+        _, _, vh = torch.linalg.svd(group - mean, full_matrices=False)
+        d = xf[i:i + batch, None] - mean
+        for r in ranks:
+            v = vh[:, :r]
+            out[r][i:i + batch] = (mean + (d @ v.transpose(1, 2)) @ v)[:, 0].numpy()
+    return out
+
+
+def neighbour_targets(spikes_uv: np.ndarray, recon_uv: np.ndarray, *, neighbours: int = 64,
+                      ranks: tuple[int, ...] = (1, 2, 3, 4, 6, 8), weights: tuple[float, ...] = (0.5, 0.7, 0.85, 1.0),
+                      features: int = 10, seed: int = 0) -> tuple[np.ndarray, dict]:
+    """(targets (N, 4, 64) float32, how they were chosen) for noisy spikes in uV and the model's
+    reconstructions of them (see the module docstring)."""
     from sklearn.decomposition import PCA
     from sklearn.neighbors import NearestNeighbors
 
+    from hwcae.metrics import mean_db, sndr_db
+
     x, g = np.asarray(spikes_uv, np.float32), np.asarray(recon_uv, np.float32)
-    flat = g.reshape(len(g), -1)
-    f = PCA(n_components=min(features, flat.shape[1], len(g) - 1), random_state=seed).fit_transform(flat)
-    _, nb = NearestNeighbors(n_neighbors=neighbours + 1).fit(f).kneighbors(f)  # rank 0: the spike itself
-
-    def halves(k):
-        return x[nb[:, 1:k + 1:2]].mean(axis=1), x[nb[:, 2:k + 1:2]].mean(axis=1)
-
-    def q(a, b):
-        d_ab = float(np.mean((a - b) ** 2))
-        return float(np.mean((g - a) ** 2) + np.mean((g - b) ** 2)) / 2 - d_ab / 2, d_ab / 4
-
-    e_g = max(q(*halves(2))[0], 1e-12)
-    a, b = halves(neighbours)
-    q_m, noise = q(a, b)
-    blur = max(q_m - e_g, 0.0)
-    w = e_g / (e_g + blur + noise)
-    targets = g + w * ((a + b) / 2 - g)
-    return targets.astype(np.float32), {"weight": round(w, 4), "model_error_uv2": round(e_g, 3),
-                                        "neighbour_blur_uv2": round(blur, 3), "neighbour_noise_uv2": round(noise, 3),
-                                        "neighbours": neighbours}
+    n = len(x)
+    k = min(neighbours, n - 2)
+    f = PCA(n_components=min(features, x[0].size, n - 1), random_state=seed).fit_transform(g.reshape(n, -1))
+    _, nb = NearestNeighbors(n_neighbors=k + 2).fit(f).kneighbors(f)  # rank 0: the spike itself
+    stand_in = x[nb[:, 1]]  # left out of the neighbourhood: independent noise, nearly the same shape
+    proj = local_projections(x.reshape(n, -1), nb[:, 2:], ranks)
+    best = None
+    for r in ranks:
+        p = proj[r].reshape(x.shape)
+        for w in weights:
+            score = mean_db(sndr_db(stand_in, g + w * (p - g)))
+            if best is None or score > best[0]:
+                best = (score, r, w)
+    score, r, w = best
+    targets = g + w * (proj[r].reshape(x.shape) - g)
+    return targets.astype(np.float32), {"neighbours": int(k), "rank": int(r), "weight": float(w),
+                                        "stand_in_sndr_db": round(float(score), 3)}
 
 
 def pairs(spikes_uv: np.ndarray, targets: np.ndarray, index: np.ndarray, n: int, seed: int = 0,

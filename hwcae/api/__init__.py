@@ -127,7 +127,7 @@ def qat(design: str, float_checkpoint: PathLike, train_spikes, val_spikes, out: 
 
 
 def calibrate(checkpoint: PathLike | dict, spikes_uv: np.ndarray, out: PathLike | None = None, *,
-              level: str = "decoder", epochs: int = 6, seed: int = 0, n_pairs: int = 30000, source: dict | None = None,
+              level: str = "decoder", epochs: int | None = None, seed: int = 0, n_pairs: int = 30000, source: dict | None = None,
               progress: bool = True) -> dict:
     """Calibrate a float or QAT checkpoint on the user's noisy spikes (uV, (N, 4, 64); no clean twin
     is used) at ``level`` decoder | codebook | all; writes ``out`` (same kind as the input, with a

@@ -22,7 +22,7 @@ def time_halves(data: SpikeSet) -> tuple[SpikeSet, SpikeSet]:
     return data.subset(first), data.subset(~first)
 
 
-def calibrate_set(data: SpikeSet, checkpoints: dict[str, dict], levels: list[str], *, epochs: int = 6,
+def calibrate_set(data: SpikeSet, checkpoints: dict[str, dict], levels: list[str], *, epochs: int | None = None,
                   seed: int = 0) -> dict:
     """Per checkpoint: the generic row and one row per calibration level, with PCA on the same half."""
     from hwcae.adapt.calibrate import adapt
@@ -46,7 +46,7 @@ def calibrate_set(data: SpikeSet, checkpoints: dict[str, dict], levels: list[str
 
 
 def run_calibration(checkpoints: dict[str, dict], levels: list[str], *, split: str = "final",
-                    only: list[str] | None = None, epochs: int = 6, progress: bool = True) -> dict:
+                    only: list[str] | None = None, epochs: int | None = None, progress: bool = True) -> dict:
     from hwcae.evaluate.suite import set_names
     from hwcae.spikes.synth import suite_set
 
