@@ -88,5 +88,6 @@ def _adapt(args) -> int:
     h = a["history"]
     print(f"wrote {args.out}: level {a['level']} on {a['spikes']:,} spikes in {a['seconds']:.0f} s; held-out target "
           f"SNDR {h[0]['val_sndr_db']:.2f} -> {max(e['val_sndr_db'] for e in h):.2f} dB "
-          f"(target weight {a['targets']['weight']:.2f} on the neighbours' mean)")
+          f"(targets: {a['targets']['weight']:.2f} x the spikes projected on their {a['targets']['neighbours']} "
+          f"neighbours' top {a['targets']['rank']} directions, the rest the model's reconstruction)")
     return 0
