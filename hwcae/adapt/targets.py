@@ -72,16 +72,15 @@ def neighbour_targets(spikes_uv: np.ndarray, recon_uv: np.ndarray, *, neighbours
     f = PCA(n_components=min(features, x[0].size, n - 1), random_state=seed).fit_transform(g.reshape(n, -1))
     _, nb = NearestNeighbors(n_neighbors=k + 2).fit(f).kneighbors(f)  # rank 0: the spike itself
     stand_in = x[nb[:, 1]]  # left out of the neighbourhood: independent noise, nearly the same shape
-    proj = local_projections(x.reshape(n, -1), nb[:, 2:], ranks)
+    proj = {r: p.reshape(x.shape) for r, p in local_projections(x.reshape(n, -1), nb[:, 2:], ranks).items()}
     best = None
     for r in ranks:
-        p = proj[r].reshape(x.shape)
         for w in weights:
-            score = mean_db(sndr_db(stand_in, g + w * (p - g)))
+            score = mean_db(sndr_db(stand_in, g + w * (proj[r] - g)))
             if best is None or score > best[0]:
                 best = (score, r, w)
     score, r, w = best
-    targets = g + w * (proj[r].reshape(x.shape) - g)
+    targets = g + w * (proj[r] - g)
     return targets.astype(np.float32), {"neighbours": int(k), "rank": int(r), "weight": float(w),
                                         "stand_in_sndr_db": round(float(score), 3)}
 
