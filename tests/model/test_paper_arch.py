@@ -35,8 +35,8 @@ def test_grouped_defaults_to_all_and_paper_keeps_the_seeds_shape():
 
     assert Block(bottleneck=8).grouped == "all"  # every arch without the key (and its checkpoints) unchanged
     assert all(b.grouped == "all" for b in load_arch("conv").encoder.blocks)
-    paper = load_arch("paper")  # the seed's code groups all three convs of its block; trained with MSE
-    assert all(b.grouped == "all" for b in paper.encoder.blocks) and paper.train.loss == "mse"
+    paper = load_arch("paper")  # the seed's code groups all three convs of its block; the dB loss, gain stage
+    assert all(b.grouped == "all" for b in paper.encoder.blocks) and paper.train.loss == "db" and paper.gain
 
 
 def test_sse_loss_is_the_summed_squared_error_per_spike():
