@@ -63,10 +63,10 @@ def behaviour(path: str) -> dict:
 
 
 if __name__ == "__main__":
+    from hwcae.fileio import write_text_atomic
+
     record = json.loads(RECORD.read_text())
     for p in sys.argv[1:]:
         record[p] = behaviour(p)
         print(f"recorded {p}: {record[p]['content_hash']}")
-    tmp = RECORD.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
-    tmp.replace(RECORD)
+    write_text_atomic(RECORD, json.dumps(dict(sorted(record.items())), indent=1) + "\n")
