@@ -8,8 +8,8 @@ Levels (what changes; everything else stays bit-identical):
 - ``all``: the encoder's weights too, within the design's bit widths (the QAT scales stay fixed).
 
 The model learns the user's spikes -> denoised targets made from those spikes alone
-(:mod:`hwcae.adapt.targets`: the model's own reconstruction blended with the mean of each spike's
-neighbours), so no clean waveform is ever read. A fifth of the spikes is held out; the epoch kept
+(:mod:`hwcae.adapt.targets`: the model's own reconstruction blended with a projection on each spike's
+neighbours, plus what of the residual stands out of the noise), so no clean waveform is ever read. A fifth of the spikes is held out; the epoch kept
 is the one with the best SNDR against their targets (epoch 0: the model as it came). The returned payload is the same kind as the input (a calibrated
 QAT checkpoint goes through ``hls``, ``verify``, ``cost`` and ``compress`` unchanged); its entropy
 coders' statistics are recomputed on the user's spikes.

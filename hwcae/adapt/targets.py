@@ -12,7 +12,11 @@ Each spike's target blends two estimates of its clean waveform whose errors are 
 The target is ``g + w (p - g)``. The rank ``r`` and weight ``w`` are chosen from the data: the
 spike's nearest neighbour is left out of its ``K`` and serves as a noisy stand-in for the spike's
 clean waveform (its noise is independent of the target); the pair with the best mean SNDR against
-those stand-ins is kept. On the external suite's ``val`` recordings these targets were 0.4-3.8 dB
+those stand-ins is kept. Last, what the neighbourhood cannot explain but stands out of the noise is
+put back (:func:`keep_outliers`: the residual ``x - target`` soft-thresholded at 3 robust standard
+deviations): an overlapping spike, which belongs to the clean trace but not to the neighbours, stays
+in the target instead of being averaged away (suite ``val``, targets vs clean: +0.07 to +0.99 dB on
+every set, +0.63 on ``burst-overlap``). On the external suite's ``val`` recordings these targets were 0.4-3.8 dB
 closer to the clean spikes than a plain 16-neighbour mean blended with ``g`` (measured against the
 clean twins, which only the measurement read).
 """
@@ -58,7 +62,7 @@ def local_projections(x: np.ndarray, nb: np.ndarray, ranks: tuple[int, ...], bat
 
 def neighbour_targets(spikes_uv: np.ndarray, recon_uv: np.ndarray, *, neighbours: int = 64,
                       ranks: tuple[int, ...] = (1, 2, 3, 4, 6, 8), weights: tuple[float, ...] = (0.5, 0.7, 0.85, 1.0),
-                      features: int = 10, seed: int = 0) -> tuple[np.ndarray, dict]:
+                      features: int = 10, seed: int = 0, shrink_sigmas: float | None = 3.0) -> tuple[np.ndarray, dict]:
     """(targets (N, 4, 64) float32, how they were chosen) for noisy spikes in uV and the model's
     reconstructions of them (see the module docstring)."""
     from sklearn.decomposition import PCA
@@ -81,8 +85,21 @@ def neighbour_targets(spikes_uv: np.ndarray, recon_uv: np.ndarray, *, neighbours
                 best = (score, r, w)
     score, r, w = best
     targets = g + w * (proj[r] - g)
-    return targets.astype(np.float32), {"neighbours": int(k), "rank": int(r), "weight": float(w),
-                                        "stand_in_sndr_db": round(float(score), 3)}
+    est = {"neighbours": int(k), "rank": int(r), "weight": float(w), "stand_in_sndr_db": round(float(score), 3)}
+    if shrink_sigmas:
+        targets, est["residual_threshold_uv"] = keep_outliers(x, targets, shrink_sigmas)
+    return targets.astype(np.float32), est
+
+
+def keep_outliers(x: np.ndarray, targets: np.ndarray, sigmas: float) -> tuple[np.ndarray, float]:
+    """Targets plus the part of each residual ``x - targets`` that stands out of the noise: the residual
+    soft-thresholded at ``sigmas`` robust standard deviations (1.4826 x the median absolute deviation
+    of every residual sample). Gaussian noise rarely passes (0.3 % of samples at 3); what the
+    neighbourhood cannot explain and is large (an overlapping spike, a shape of this spike's own) does."""
+    r = x - targets
+    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    th = sigmas * sigma
+    return targets + np.sign(r) * np.maximum(np.abs(r) - th, 0.0), round(th, 3)
 
 
 def pairs(spikes_uv: np.ndarray, targets: np.ndarray, index: np.ndarray, n: int, seed: int = 0,

@@ -29,3 +29,20 @@ def test_targets_are_closer_to_clean_than_the_spikes_and_the_model(tiny_set, tin
     assert t.shape == x.shape and t.dtype == np.float32
     assert est["rank"] in (1, 2, 3, 4, 6, 8) and 0.5 <= est["weight"] <= 1.0
     assert q(t) > q(x) + 6.0 and q(t) > q(g) + 6.0, (q(t), q(x), q(g))
+
+
+def test_keep_outliers_passes_a_large_residual_and_drops_the_noise():
+    """An overlapping spike (a large, local residual) stays in the target; white noise mostly does not."""
+    from hwcae.adapt.targets import keep_outliers
+
+    rng = np.random.default_rng(1)
+    clean = np.zeros((400, 4, 64), np.float32)
+    clean[:, 0, 40:44] = -100.0  # every spike overlaps with a 100 uV neighbour the mean would not have
+    x = clean + rng.normal(0, 5.0, clean.shape).astype(np.float32)
+    blurred = np.zeros_like(x)  # a target that misses the overlap altogether
+    t, threshold = keep_outliers(x, blurred, 3.0)
+    assert 13.0 < threshold < 16.5  # 3 sigma of the 5 uV noise, estimated from the residuals alone
+    assert np.abs(t[:, 0, 40:44] - clean[:, 0, 40:44]).mean() < 20.0  # the overlap kept (minus the threshold)
+    noise_only = np.ones(x.shape, bool)
+    noise_only[:, 0, 40:44] = False
+    assert np.mean(t[noise_only] != 0) < 0.01  # ~0.3 % of pure-noise samples pass a 3-sigma threshold
