@@ -16,9 +16,7 @@ coders' statistics are recomputed on the user's spikes.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
-import sys
 import time
 
 import numpy as np
@@ -26,7 +24,7 @@ import torch
 
 from hwcae.adapt.targets import check_spikes, neighbour_targets, pairs
 from hwcae.errors import HwcaeError
-from hwcae.model.train import evaluate_loss, gain_codes, index_statistics, recon_loss, to_tensors
+from hwcae.model.train import gain_codes, index_statistics, to_tensors
 from hwcae.spikes.spikeset import SpikeSet
 
 LEVELS = ("decoder", "codebook", "all")
@@ -80,44 +78,26 @@ def refit_codebook(model, x: torch.Tensor, iters: int = 10) -> None:
 
 def trainable(model, level: str) -> list[torch.nn.Parameter]:
     """The parameters a level may change (the QAT scales never)."""
-    params = list(model.decoder.parameters())
+    from hwcae.model.refit import decoder_only
+
+    params = decoder_only(model)
     if level == "all":
-        params += [p for n, p in model.encoder.named_parameters() if "scaling_impl" not in n and "score" not in n]
-    for p in model.parameters():
-        p.requires_grad_(False)
-    for p in params:
-        p.requires_grad_(True)
+        encoder = [p for n, p in model.encoder.named_parameters() if "scaling_impl" not in n and "score" not in n]
+        for p in encoder:
+            p.requires_grad_(True)
+        params += encoder
     return params
 
 
 def _fit(model, arch, level: str, x, y, xv, yv, epochs: int, seed: int, progress: bool) -> list[dict]:
     """Fine-tune with the model in eval mode (frozen batch-norm statistics and quantiser scales);
     keep the epoch with the best held-out SNDR (epoch 0: the model as it came)."""
-    from tqdm import tqdm
+    from hwcae.model.refit import fine_tune
 
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(trainable(model, level), lr=arch.train.lr * LR_FRACTION[level])
-    history = [{"epoch": 0, "val_sndr_db": evaluate_loss(model, xv, yv)[1]}]
-    best, best_state, bs = history[0]["val_sndr_db"], copy.deepcopy(model.state_dict()), arch.train.batch_size
-    for epoch in range(epochs):
-        model.eval()
-        perm = torch.randperm(len(x), generator=gen)
-        bar = tqdm(range(0, len(x), bs), desc=f"adapt {level} {epoch + 1}/{epochs}", unit="batch",
-                   disable=not progress, leave=False, file=sys.stderr)
-        for i in bar:
-            b = perm[i:i + bs]
-            rec, _, vq_loss = model(x[b])
-            loss = recon_loss(rec, y[b], arch.train.loss) + (vq_loss if level == "all" else 0.0)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        history.append({"epoch": epoch + 1, "val_sndr_db": evaluate_loss(model, xv, yv)[1]})
-        if history[-1]["val_sndr_db"] > best:
-            best, best_state = history[-1]["val_sndr_db"], copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
-    for p in model.parameters():
-        p.requires_grad_(True)
-    return history
+    return fine_tune(model, opt, arch, x, y, xv, yv, epochs=epochs, gen=gen, desc=f"adapt {level}",
+                     vq_loss=level == "all", progress=progress)
 
 
 def adapt(payload: dict, spikes_uv: np.ndarray, *, level: str = "decoder", epochs: int | None = None, n_pairs: int = 30000,

@@ -127,6 +127,10 @@ class Train(Strict):
     # epochs trained with the VQ bypassed (continuous latent) before the codebook is fitted by
     # k-means on the encoder's latents and quantised training begins; 0 = quantise from the start
     vq_warmup_epochs: int = pydantic.Field(0, ge=0, le=10000)
+    # after the joint training: epochs of the decoder alone, encoder and codebook frozen (off chip
+    # only, the indices stay bit-identical; hwcae/model/refit.py), at this fraction of `lr`; 0 = none
+    decoder_refit_epochs: int = pydantic.Field(0, ge=0, le=10000)
+    decoder_refit_lr: pydantic.confloat(gt=0, le=10) = 0.1
 
     @pydantic.model_validator(mode="after")
     def _check_ranges(self):

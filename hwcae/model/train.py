@@ -240,13 +240,20 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         if stale >= t.patience:
             break
     model.load_state_dict(best_state)
+    metrics = {}
+    if t.decoder_refit_epochs:
+        from hwcae.model.refit import refit_decoder
+
+        metrics["decoder_refit"] = refit_decoder(model, arch, x, y, xv, yv, epochs=t.decoder_refit_epochs,
+                                                 lr_fraction=t.decoder_refit_lr, seed=seed, progress=progress)
     val_mse, val_sndr = evaluate_loss(model, xv, yv)
     payload = {
         "kind": "float", "arch": arch.model_dump(mode="json"), "design": None,
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
         **index_statistics(model, x, arch.vq.codebook_size, gain_codes(train_set.spikes, arch)),
         "data": data_desc or {}, "seed": seed, "command": command,
-        "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history}}
+        "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history,
+                    **metrics}}
     save_checkpoint(out, payload)
     state_path.unlink(missing_ok=True)
     return payload
