@@ -80,6 +80,7 @@ ARCH_BAD = [  # (section, key, value): each one line naming the key
     ("train", "epochs", float("nan")), ("train", "lr", float("inf")), ("train", "lr", "1e-3"),
     ("train", "batch_size", 1e3), ("train", "augment_scale", [0.8, float("inf")]),
     ("train", "augment_stretch", [0.8, 100]), ("train", "patience", 1.5), ("train", "vq_warmup_epochs", -1),
+    ("train", "decoder_refit_epochs", -1), ("train", "decoder_refit_lr", 0.0),
 ]
 
 
