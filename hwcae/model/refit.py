@@ -83,3 +83,13 @@ def refit_decoder(model, arch: Arch, x: torch.Tensor, y: torch.Tensor, xv: torch
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=lr * 0.05)
     return fine_tune(model, opt, arch, x, y, xv, yv, epochs=epochs, gen=torch.Generator().manual_seed(seed),
                      desc="decoder refit", sched=sched, augment_batches=True, progress=progress, echo=True)
+
+
+def refit_stage(model, arch: Arch, x, y, xv, yv, *, seed: int = 0, progress: bool = True) -> dict:
+    """The refit as the arch's ``train:`` asks for it (``decoder_refit_epochs``, ``decoder_refit_lr``):
+    ``{"decoder_refit": history}`` for the checkpoint's metrics, or ``{}`` when it asks for none."""
+    t = arch.train
+    if not t.decoder_refit_epochs:
+        return {}
+    return {"decoder_refit": refit_decoder(model, arch, x, y, xv, yv, epochs=t.decoder_refit_epochs,
+                                           lr_fraction=t.decoder_refit_lr, seed=seed, progress=progress)}

@@ -24,6 +24,7 @@ from hwcae.metrics import mean_db, sndr_db
 from hwcae.model.cae import CAE
 from hwcae.model.checkpoint import load_plain, save_checkpoint
 from hwcae.model.config import Arch
+from hwcae.model.refit import refit_stage
 from hwcae.spikes.spikeset import SpikeSet
 from hwcae.spikes.warp import stretch
 
@@ -240,12 +241,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         if stale >= t.patience:
             break
     model.load_state_dict(best_state)
-    metrics = {}
-    if t.decoder_refit_epochs:
-        from hwcae.model.refit import refit_decoder
-
-        metrics["decoder_refit"] = refit_decoder(model, arch, x, y, xv, yv, epochs=t.decoder_refit_epochs,
-                                                 lr_fraction=t.decoder_refit_lr, seed=seed, progress=progress)
+    metrics = refit_stage(model, arch, x, y, xv, yv, seed=seed, progress=progress)
     val_mse, val_sndr = evaluate_loss(model, xv, yv)
     payload = {
         "kind": "float", "arch": arch.model_dump(mode="json"), "design": None,
