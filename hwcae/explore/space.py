@@ -190,6 +190,7 @@ def generated_arch(space: Space, gen: dict) -> dict:
                        "latent_dim": gen["latent_dim"]}
     base["vq"]["codebook_size"] = gen["codebook_size"]
     base["train"]["epochs"] = space.recipe.float_epochs
+    base["train"]["decoder_refit_epochs"] = 0  # a trial's brief recipe is joint training only
     base["train"]["patience"] = max(base["train"]["patience"], space.recipe.float_epochs)
     base["train"]["vq_warmup_epochs"] = min(base["train"]["vq_warmup_epochs"], space.recipe.float_epochs - 1)
     base["name"], base["description"] = "", ""
