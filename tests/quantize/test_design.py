@@ -25,7 +25,7 @@ def test_bad_designs_are_one_line_errors(tmp_path, extra, message):
 
 
 def test_default_designs_load():
-    for name in ("w16a16", "w8a8", "w6a8", "w4a8", "hw-tiny"):
+    for name in ("w16a16", "w8a8", "w8a10", "w6a8", "w4a8", "hw-tiny"):
         d = load_design(name)
         assert d.name == name
         assert d.input_frac_bits(256.0) >= 0
