@@ -29,7 +29,7 @@ venv: $(STAMP) ## create .venv and install hwcae with its dependencies
 test: $(STAMP) chromium rtl-tools ## run the test suite (tiny models; a few minutes on 2 cores)
 	$(BIN)/python -m pytest -q tests
 
-train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), float-conv.pt, float-hw-tiny.pt and float-paper.pt (~3 h on one core)
+train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), float-conv.pt, float-hw-tiny.pt and float-paper.pt (~4 h on one core; the default alone ~100 min)
 	$(HWCAE) train --config default --out models/float.pt --seed 0 --threads 1 --force
 	$(HWCAE) train --config conv --out models/float-conv.pt --seed 0 --threads 1 --force
 	$(HWCAE) train --config hw-tiny --out models/float-hw-tiny.pt --seed 0 --epochs 9 --force
