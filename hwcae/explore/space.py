@@ -129,7 +129,7 @@ class Recipe(Strict):
 class Committed(Strict):
     """The committed designs drawn on the front, costed at this hardware point."""
 
-    designs: pydantic.conlist(str, max_length=16) = ["w16a16", "w8a8", "w6a8", "w4a8", "hw-tiny"]
+    designs: pydantic.conlist(str, max_length=16) = ["w16a16", "w8a8", "w8a10", "w6a8", "w4a8", "hw-tiny"]
     lanes: Small = 16
     clock_mhz: pydantic.confloat(gt=0, le=2000) = 20.0
     node: str = "45nm"
