@@ -99,7 +99,7 @@ SEED_DESIGN = "paper-w8a8"
 
 def cost_designs() -> list[str]:
     """The designs ``--all`` reports: the default designs, then the seed's own."""
-    from hwcae.cli.qat import DEFAULT_DESIGNS
+    from hwcae.quantize.design import DEFAULT_DESIGNS
 
     return [*DEFAULT_DESIGNS, SEED_DESIGN]
 

@@ -7,7 +7,7 @@ from hwcae.validate import bounded, positive_int, seed
 import shlex
 import sys
 
-DEFAULT_DESIGNS = ["w16a16", "w8a8", "w8a10", "w6a8", "w4a8", "hw-tiny"]
+from hwcae.quantize.design import DEFAULT_DESIGNS
 
 
 def add_parser(sub):

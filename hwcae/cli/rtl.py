@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
-from hwcae.cli.qat import DEFAULT_DESIGNS
+from hwcae.quantize.design import DEFAULT_DESIGNS
 
 
 def add_parser(sub):

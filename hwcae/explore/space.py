@@ -17,6 +17,7 @@ from typing import Literal
 import pydantic
 
 from hwcae.config import Strict, load_yaml
+from hwcae.quantize.design import DEFAULT_DESIGNS
 from hwcae.errors import HwcaeError
 
 Small = pydantic.conint(ge=1, le=4096)
@@ -129,7 +130,7 @@ class Recipe(Strict):
 class Committed(Strict):
     """The committed designs drawn on the front, costed at this hardware point."""
 
-    designs: pydantic.conlist(str, max_length=16) = ["w16a16", "w8a8", "w8a10", "w6a8", "w4a8", "hw-tiny"]
+    designs: pydantic.conlist(str, max_length=16) = pydantic.Field(default_factory=lambda: list(DEFAULT_DESIGNS))
     lanes: Small = 16
     clock_mhz: pydantic.confloat(gt=0, le=2000) = 20.0
     node: str = "45nm"
