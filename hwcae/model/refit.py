@@ -3,11 +3,11 @@
 The joint training ends before its decoder has converged: on the previous default (30 joint epochs),
 10 more epochs of the decoder alone (Adam at a tenth of the training rate, cosine decayed) took
 ``synth:val`` from 18.71 to 18.94 dB and every set of the external suite's ``val`` seeds up by
-0.09-0.50 dB (``docs/measured.md``); the default now trains 60 joint epochs and then this refit. The decoder runs off chip, so a refit changes nothing on the silicon: the
-indices a chip sends for any spike stay bit-identical. Works on a float :class:`~hwcae.model.cae.CAE`
-and on a QAT model alike (both return ``(reconstruction, indices, vq_loss)``); the model stays in eval
-mode throughout, so batch-norm statistics, the codebook's moving averages and the quantisers' scales
-do not move.
+0.09-0.50 dB (``docs/measured.md``); the default now trains 60 joint epochs and then this refit.
+The decoder runs off chip, so a refit changes nothing on the silicon: the indices a chip sends for any
+spike stay bit-identical. Works on a float :class:`~hwcae.model.cae.CAE` and on a QAT model alike (both
+return ``(reconstruction, indices, vq_loss)``); the model stays in eval mode throughout, so batch-norm
+statistics, the codebook's moving averages and the quantisers' scales do not move.
 """
 from __future__ import annotations
 
