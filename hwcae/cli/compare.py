@@ -11,7 +11,8 @@ def add_parser(sub):
                        description=__doc__)
     p.add_argument("--data", default="synth", help=DATA_HELP)
     p.add_argument("--float", dest="float_ckpt", default="models/float.pt")
-    p.add_argument("--qat", nargs="+", required=True, help="QAT checkpoints")
+    p.add_argument("--qat", nargs="+", help="QAT checkpoints (default: the committed checkpoint of every default "
+                   "design, models/qat-<design>.pt, as make qat writes them)")
     p.add_argument("--json", help="write {'rows': [...]} here; a PNG plot is written beside it (JSON.png)")
     add_force_arg(p)
     add_align_arg(p)
@@ -25,6 +26,9 @@ def run(args) -> int:
     from hwcae.errors import HwcaeError
     from hwcae.fileio import json_text, write_text_atomic
 
+    from hwcae.quantize.design import DEFAULT_DESIGNS, qat_checkpoint
+
+    args.qat = args.qat or [qat_checkpoint(d) for d in DEFAULT_DESIGNS]
     if args.json and Path(args.json).suffix.lower() == ".png":
         raise HwcaeError(f"--json {args.json}: the plot is written beside it as .png; give a .json name")
     check_outputs(args, [args.json, args.json and Path(args.json).with_suffix(".png")],

@@ -132,10 +132,11 @@ def _all(args, budget) -> int:
     from hwcae.cost.report import operating_point, overview, write_report
     from hwcae.fileio import json_text, write_text_atomic
     from hwcae.operating_point import load_operating_point
+    from hwcae.quantize.design import qat_checkpoint
 
     results, written = [], []
     for d, node in tqdm(design_nodes(), desc="cost", unit="report", leave=False):
-        r = estimate_cost(f"models/qat-{d}.pt", tech=node, **asdict(budget))
+        r = estimate_cost(qat_checkpoint(d), tech=node, **asdict(budget))
         written += write_report(r, args.out, budget)
         results.append({k: v for k, v in r.items() if not k.startswith("_") and k != "layers"})
     write_text_atomic(Path(args.out) / "summary.json", json_text(results))

@@ -7,7 +7,7 @@ from hwcae.validate import bounded, positive_int, seed
 import shlex
 import sys
 
-from hwcae.quantize.design import DEFAULT_DESIGNS
+from hwcae.quantize.design import DEFAULT_DESIGNS, qat_checkpoint
 
 
 def add_parser(sub):
@@ -51,7 +51,7 @@ def run(args) -> int:
     if args.out and len(names) > 1:
         raise HwcaeError("--out needs exactly one --design")
     designs = [load_design(n) for n in names]
-    outs = [args.out or f"models/qat-{d.name}.pt" for d in designs]
+    outs = [args.out or qat_checkpoint(d.name) for d in designs]
     floats = [float_checkpoint_for(d.arch, args.float_ckpt) for d in designs]
     for out in outs:
         if Path(out).suffix == ".json":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
-from hwcae.quantize.design import DEFAULT_DESIGNS
+from hwcae.quantize.design import DEFAULT_DESIGNS, qat_checkpoint
 
 
 def add_parser(sub):
@@ -61,7 +61,7 @@ def run(args) -> int:
     data, _ = load_spikes_arg(args, args.data)
     if args.jobs < 1:
         raise HwcaeError(f"--jobs must be >= 1, got {args.jobs}")
-    ckpts = {d: args.checkpoint or f"models/qat-{d}.pt" for d in designs}
+    ckpts = {d: args.checkpoint or qat_checkpoint(d) for d in designs}
     for d, ckpt in ckpts.items():
         if not Path(ckpt).is_file():
             raise HwcaeError(f"no QAT checkpoint for design {d}: {ckpt} (make qat writes it)")

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 from hwcae.fileio import atomic_path, json_text, write_text_atomic
+from hwcae.quantize.design import qat_checkpoint
 
 COLUMNS = ["id", "sndr_db", "pca_db", "uw_per_channel", "area_mm2", "gates_ge", "bits_per_spike", "encoder", "bits",
            "lanes", "clock_mhz", "node"]
@@ -89,7 +90,7 @@ def committed_points(space, root: Path) -> list[dict]:
 
     c, points = space.committed, []
     for d in c.designs:
-        path = Path(f"models/qat-{d}.pt")
+        path = Path(qat_checkpoint(d))
         if not path.is_file():
             continue
         r = {"design": d, **cost(space, path, {"lanes": c.lanes, "clock_mhz": c.clock_mhz, "node": c.node})}

@@ -20,6 +20,12 @@ from hwcae.config import Strict, load_yaml, parse, resolve
 DESIGN_DIR = Path(__file__).resolve().parents[2] / "quantization"
 # the committed designs every flow builds by default (`make qat`, `make hls`, `make rtl`, `make power`, explore's front)
 DEFAULT_DESIGNS = ["w16a16", "w8a8", "w8a10", "w6a8", "w4a8", "hw-tiny"]
+
+
+def qat_checkpoint(design: str) -> str:
+    """Where ``make qat`` writes a design's committed QAT checkpoint (relative to the project root)."""
+    return f"models/qat-{design}.pt"
+
 Bits = pydantic.conint(ge=2, le=24)
 
 

@@ -22,3 +22,16 @@ def test_eval_takes_a_qat_checkpoint(tiny_qat, tiny_npz, tmp_path):
     assert main(["eval", "--data", str(tiny_npz), "--checkpoint", str(tiny_qat), "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["model"] == "tiny" and r["design"] == "tiny-w8a8" and r["cr_bytes"] > 0 and r["sndr_db_mean"] == r["sndr_db_mean"]  # not NaN
+
+
+def test_compare_defaults_to_every_committed_design(tiny_npz, tmp_path, monkeypatch):
+    """Without --qat, compare takes models/qat-<design>.pt of every default design (what make qat writes)."""
+    from pathlib import Path
+
+    from hwcae.quantize.design import DEFAULT_DESIGNS
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    out = tmp_path / "c.json"
+    assert main(["compare", "--data", str(tiny_npz), "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["design"] for r in rows[1:]] == DEFAULT_DESIGNS
