@@ -102,6 +102,34 @@ class Decoder(Strict):
     hidden: list[Width] = pydantic.Field([], max_length=64)
 
 
+class BandPass(Strict):
+    """The recorder's band-pass as a training augmentation (:mod:`hwcae.spikes.recorder_filter`): with
+    probability ``p`` per spike the clean target is filtered by one of ``bank`` Butterworth band-passes
+    drawn once (seeded): order in ``order``, cut-offs log-uniform in ``low_hz`` / ``high_hz`` (Hz) at a
+    sampling rate uniform in ``fs_hz`` (Hz), phase one of ``phase`` (`zero`: filtfilt; `causal`)."""
+
+    p: pydantic.confloat(ge=0, le=1) = 0.5
+    phase: list[Literal["zero", "causal"]] = pydantic.Field(["zero"], min_length=1)
+    order: tuple[pydantic.conint(ge=1, le=8), pydantic.conint(ge=1, le=8)] = (1, 3)
+    low_hz: tuple[Positive, Positive] = (100.0, 500.0)
+    high_hz: tuple[Positive, Positive] = (3000.0, 10000.0)
+    fs_hz: tuple[Positive, Positive] = (20000.0, 40000.0)
+    bank: pydantic.conint(ge=1, le=65536) = 512
+    seed: pydantic.conint(ge=0) = 12345
+
+    @pydantic.model_validator(mode="after")
+    def _check_ranges(self):
+        for name in ("order", "low_hz", "high_hz", "fs_hz"):
+            lo, hi = getattr(self, name)
+            if lo > hi:
+                raise ValueError(f"augment_bandpass.{name} must be low <= high, got {[lo, hi]}")
+        if self.low_hz[1] >= self.high_hz[0]:
+            raise ValueError(f"augment_bandpass: low_hz {list(self.low_hz)} must lie below high_hz {list(self.high_hz)}")
+        if self.high_hz[0] >= 0.45 * self.fs_hz[0]:
+            raise ValueError(f"augment_bandpass: high_hz {list(self.high_hz)} must lie below 0.45 x fs_hz {list(self.fs_hz)}")
+        return self
+
+
 class Train(Strict):
     epochs: Epochs = 40
     batch_size: pydantic.conint(ge=1, le=1 << 20) = 128
@@ -131,6 +159,17 @@ class Train(Strict):
     # only, the indices stay bit-identical; hwcae/model/refit.py), at this fraction of `lr`; 0 = none
     decoder_refit_epochs: int = pydantic.Field(0, ge=0, le=10000)
     decoder_refit_lr: pydantic.confloat(gt=0, le=10) = 0.1
+    # the recorder's band-pass on the clean waveform (the input keeps its own noise); None = off
+    augment_bandpass: BandPass | None = None
+
+    @pydantic.model_serializer(mode="wrap")
+    def _omit_unset(self, handler):
+        # an arch without the band-pass dumps as before the option existed, so checkpoints trained
+        # without it keep their content hash (make train reproduces them byte for byte)
+        d = handler(self)
+        if d.get("augment_bandpass") is None:
+            d.pop("augment_bandpass", None)
+        return d
 
     @pydantic.model_validator(mode="after")
     def _check_ranges(self):

@@ -57,9 +57,13 @@ def recon_loss(rec: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tens
 
 
 def augment(x: torch.Tensor, y: torch.Tensor, arch: Arch, gen: torch.Generator):
-    """The same random shift and amplitude factor on input and target; then, if configured, extra
-    white noise on the input alone."""
+    """If configured, the recorder's band-pass on a fraction of the targets; the same random shift and
+    amplitude factor on input and target; then, if configured, extra white noise on the input alone."""
     t = arch.train
+    if t.augment_bandpass is not None:
+        from hwcae.spikes.recorder_filter import FilterBank
+
+        x, y = FilterBank(t.augment_bandpass)(x, y, gen)
     if t.augment_shift:
         s = int(torch.randint(-t.augment_shift, t.augment_shift + 1, (1,), generator=gen))
         x, y = torch.roll(x, s, dims=2), torch.roll(y, s, dims=2)
