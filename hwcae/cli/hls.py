@@ -2,10 +2,8 @@
 C simulation, and verify them bit for bit against the NumPy reference on held-out spikes."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
-from hwcae.quantize.design import DEFAULT_DESIGNS, qat_checkpoint
+from hwcae.quantize.design import DEFAULT_DESIGNS, design_checkpoints
 from hwcae.export.backends import BACKENDS
 
 
@@ -41,13 +39,11 @@ def run(args) -> int:
     from tqdm import tqdm
 
     rows = []
-    for d in designs:
-        if not Path(args.checkpoint or qat_checkpoint(d)).is_file():
-            raise HwcaeError(f"no QAT checkpoint for design {d}: {args.checkpoint or qat_checkpoint(d)} (make qat writes it)")
+    ckpts = design_checkpoints(designs, args.checkpoint)
     bar = tqdm(designs, desc="hls", unit="design")
     for d in bar:
         bar.set_postfix_str(d)
-        report = verify_design(args.checkpoint or qat_checkpoint(d), spikes, backends=tuple(args.backend or BACKENDS),
+        report = verify_design(ckpts[d], spikes, backends=tuple(args.backend or BACKENDS),
                                out=args.out, synth=args.synth, verbose=args.verbose,
                                progress=lambda m: bar.set_postfix_str(m[:70]) if not args.verbose else print(m))
         rows += summary_rows(report)

@@ -6,10 +6,8 @@ Yosys to generic gates and simulate the netlist. Needs verilator and yosys on PA
 Outputs under <out>/<design>/rtl/: Verilog, ROM images, netlist.v, verify.json, synth.json, README.md."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from hwcae.cli.data_args import DATA_HELP, add_align_arg, load_spikes_arg
-from hwcae.quantize.design import DEFAULT_DESIGNS, qat_checkpoint
+from hwcae.quantize.design import DEFAULT_DESIGNS, design_checkpoints
 
 
 def add_parser(sub):
@@ -61,10 +59,7 @@ def run(args) -> int:
     data, _ = load_spikes_arg(args, args.data)
     if args.jobs < 1:
         raise HwcaeError(f"--jobs must be >= 1, got {args.jobs}")
-    ckpts = {d: args.checkpoint or qat_checkpoint(d) for d in designs}
-    for d, ckpt in ckpts.items():
-        if not Path(ckpt).is_file():
-            raise HwcaeError(f"no QAT checkpoint for design {d}: {ckpt} (make qat writes it)")
+    ckpts = design_checkpoints(designs, args.checkpoint)
     from joblib import Parallel, delayed
 
     # the slowest designs (conv encoders: most cycles to simulate) first, so the workers finish together

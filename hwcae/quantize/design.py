@@ -26,6 +26,18 @@ def qat_checkpoint(design: str) -> str:
     """Where ``make qat`` writes a design's committed QAT checkpoint (relative to the project root)."""
     return f"models/qat-{design}.pt"
 
+
+def design_checkpoints(designs: list[str], checkpoint: str | None = None) -> dict[str, str]:
+    """{design: its QAT checkpoint}: ``checkpoint`` where given, else the committed one; a missing
+    file is one :class:`HwcaeError` line naming the design."""
+    from hwcae.errors import HwcaeError
+
+    ckpts = {d: checkpoint or qat_checkpoint(d) for d in designs}
+    for d, ckpt in ckpts.items():
+        if not Path(ckpt).is_file():
+            raise HwcaeError(f"no QAT checkpoint for design {d}: {ckpt} (make qat writes it)")
+    return ckpts
+
 Bits = pydantic.conint(ge=2, le=24)
 
 

@@ -58,7 +58,8 @@ class FilterBank:
         rows = torch.arange(n)
         best = y.abs().amax(dim=2).argmax(dim=1)  # the strongest channel
         delay = yf[rows, best].argmin(dim=1) - y[rows, best].argmin(dim=1)
-        return torch.stack([torch.roll(yf[i], -int(delay[i]), dims=1) for i in range(n)]) if n else yf
+        src = (torch.arange(t)[None, :] + delay[:, None]) % t  # each row rolled back by its delay
+        return yf.gather(2, src[:, None, :].expand_as(yf))
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """(input, target) with a fraction ``p`` of the targets filtered; the input keeps its own noise

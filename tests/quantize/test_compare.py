@@ -35,3 +35,21 @@ def test_compare_defaults_to_every_committed_design(tiny_npz, tmp_path, monkeypa
     assert main(["compare", "--data", str(tiny_npz), "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
     assert [r["design"] for r in rows[1:]] == DEFAULT_DESIGNS
+
+
+
+def test_design_checkpoints_names_the_missing_one(tmp_path, monkeypatch):
+    import pytest
+
+    from hwcae.errors import HwcaeError
+    from hwcae.quantize.design import design_checkpoints
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "qat-w8a8.pt").write_bytes(b"x")
+    assert design_checkpoints(["w8a8"]) == {"w8a8": "models/qat-w8a8.pt"}
+    with pytest.raises(HwcaeError, match=r"no QAT checkpoint for design w8a10: models/qat-w8a10.pt \(make qat"):
+        design_checkpoints(["w8a8", "w8a10"])
+    assert design_checkpoints(["w4a8"], "models/qat-w8a8.pt") == {"w4a8": "models/qat-w8a8.pt"}
+    with pytest.raises(HwcaeError, match="design w4a8: other.pt"):
+        design_checkpoints(["w4a8"], "other.pt")
