@@ -102,16 +102,20 @@ def decode(model, symbols: np.ndarray) -> np.ndarray:
 
 def train(arch: str = "default", train_spikes=None, val_spikes=None, out: PathLike = "models/float.pt", *,
           seed: int = 0, epochs: int | None = None, resume: bool = False, progress: bool = True,
-          data_desc: dict | None = None, command: str = "") -> dict:
+          data_desc: dict | None = None, command: str = "", init: PathLike | None = None) -> dict:
     """Train the float CAE (architecture name or YAML path) and write ``out``; returns its payload.
-    Spikes default to ``synth:train+synth:train-first`` and ``synth:val``."""
+    Spikes default to ``synth:train+synth:train-first`` and ``synth:val``. ``init``: a float
+    checkpoint to start from (its matching tensors; :mod:`hwcae.model.warm_start`)."""
     from hwcae.model.config import load_arch
     from hwcae.model.train import train as _train
 
     train_spikes = train_spikes if train_spikes is not None else load_spikes("synth:train+synth:train-first")
     val_spikes = val_spikes if val_spikes is not None else load_spikes("synth:val")
+    from hwcae.model.checkpoint import load_checkpoint
+
+    start = load_checkpoint(init) if init is not None else None
     return _train(load_arch(arch), train_spikes, val_spikes, out, seed=seed, epochs=epochs, resume=resume,
-                  data_desc=data_desc, command=command, progress=progress)
+                  data_desc=data_desc, command=command, progress=progress, init=start, init_source=str(init or ""))
 
 
 def qat(design: str, float_checkpoint: PathLike, train_spikes, val_spikes, out: PathLike, *, seed: int = 0,

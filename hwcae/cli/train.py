@@ -17,6 +17,10 @@ def add_parser(sub):
     p.add_argument("--out", default="models/float.pt", help="checkpoint to write (atomically), its .json card beside it")
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--epochs", type=epochs, default=None, help="override the config's epoch count")
+    p.add_argument("--init", default=None, metavar="CKPT",
+                   help="start from this float checkpoint: every tensor whose name and shape match is copied, the "
+                        "codebook is refit by k-means (for variants of a trained model, e.g. the same encoder at "
+                        "another rate)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="torch CPU threads (default: all cores); results are reproducible for a given count")
@@ -48,13 +52,14 @@ def run(args) -> int:
     from hwcae.model.config import ARCH_DIR, load_arch
 
     load_arch(args.config)  # a bad config is told before anything else
-    check_train_outputs(args, args.out, [resolve(args.config, ARCH_DIR), *spec_files(args.data, args.val)])
+    check_train_outputs(args, args.out, [resolve(args.config, ARCH_DIR), *spec_files(args.data, args.val),
+                                         *([args.init] if args.init else [])])
     torch.set_num_threads(args.threads or max(1, torch.get_num_threads()))
     train_set, train_desc = load_spikes_arg(args, args.data)
     val_set, val_desc = load_spikes_arg(args, args.val)
     command = "hwcae train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     payload = train(args.config, train_set, val_set, args.out, seed=args.seed, epochs=args.epochs, resume=args.resume,
-                    data_desc={"train": train_desc, "val": val_desc}, command=command)
+                    data_desc={"train": train_desc, "val": val_desc}, command=command, init=args.init)
     m = payload["metrics"]
     print(f"wrote {args.out}: val SNDR {m['val_sndr_db']:.2f} dB after {m['epochs_run']} epochs")
     return 0

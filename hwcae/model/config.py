@@ -30,7 +30,8 @@ class Block(Strict):
     bottleneck: Width
     kernel: Kernel = 3
     groups: Width = 1
-    pool: Literal[1, 2] = 2
+    # max-pool after the block; 4 and 8 give the seed's shape fewer latent vectors (its rate points)
+    pool: Literal[1, 2, 4, 8] = 2
     # which convs `groups` applies to: `all` (the 1x1s too: `groups` paths that never mix until
     # the head) or `mid` (ResNeXt's own form: only the k-tap conv grouped, the 1x1s mix channels)
     grouped: Literal["all", "mid"] = "all"
@@ -66,8 +67,8 @@ class Encoder(Strict):
                 raise ValueError(f"block {i}: kernel must be odd (same padding)")
         if self.stem_kernel % 2 == 0 or self.head_kernel % 2 == 0:
             raise ValueError("stem_kernel and head_kernel must be odd")
-        if self.share_weights and len({b for b in self.blocks}) != 1:
-            raise ValueError("share_weights needs identical blocks")
+        if self.share_weights and len({b.model_copy(update={"pool": 1}) for b in self.blocks}) != 1:
+            raise ValueError("share_weights needs identical blocks (their pooling may differ)")
         if self.share_weights and self.batch_norm:
             # one batch norm serving both uses blends two different activation statistics: on one
             # recording the seed's model lost 3.3 dB with it (14.66 vs 18.05 dB without BN; issue 28)

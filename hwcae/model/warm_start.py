@@ -1,0 +1,32 @@
+"""Warm start: begin training from a trained float checkpoint of a related architecture.
+
+Every tensor whose name and shape match is copied; the rest keep their fresh values. The codebook is
+then refit by k-means on the new model's latents (``train`` does that), since a change of pooling or
+codebook size changes what the codewords must cover. Meant for variants that share the encoder's
+and decoder's layers: the seed's shape at other rates (more pooling = fewer latent vectors, another
+codebook size), trained in a fraction of the from-scratch budget.
+"""
+from __future__ import annotations
+
+from hwcae.errors import HwcaeError
+from hwcae.model.cae import CAE
+
+
+def warm_start(model: CAE, payload: dict, source: str) -> list[str]:
+    """Copy the matching tensors of a float checkpoint ``payload`` into ``model``; returns the names
+    of the model's tensors left at their fresh values. Refuses a checkpoint whose input scale or gain
+    stage differ (its weights would see other numbers) or that shares no encoder weight."""
+    if payload.get("kind") != "float":
+        raise HwcaeError(f"--init {source}: a warm start needs a float checkpoint (this one is {payload.get('kind')!r})")
+    arch = payload["arch"]
+    mine = model.arch.model_dump(mode="json")
+    for key in ("input_scale_uv", "gain"):
+        if arch.get(key) != mine.get(key):
+            raise HwcaeError(f"--init {source}: its {key} ({arch.get(key)}) differs from this architecture's "
+                             f"({mine.get(key)})")
+    dst = model.state_dict()
+    same = {k: v for k, v in payload["state_dict"].items() if k in dst and tuple(dst[k].shape) == tuple(v.shape)}
+    if not any(k.startswith("encoder.") for k in same):
+        raise HwcaeError(f"--init {source}: shares no encoder weight with architecture {model.arch.name!r}")
+    model.load_state_dict({**dst, **same})
+    return sorted(set(dst) - set(same))
