@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 
 from hwcae.fileio import atomic_path  # noqa: E402
 
-STYLE = {"cae": dict(color="C0", marker="o", lw=2), "cae (fixed point)": dict(color="C3", marker="*", ms=12, ls=""),
+STYLE = {"cae": dict(color="C0", marker="o", lw=2), "seed": dict(color="C5", marker="D", lw=1.5), "cae (fixed point)": dict(color="C3", marker="*", ms=12, ls=""),
          "pca": dict(color="C1", marker="s"), "dwt": dict(color="C2", marker="^"), "cs": dict(color="C4", marker="v")}
 
 
@@ -34,12 +34,13 @@ def _cr_axis(ax) -> None:
 def rd_curves(rd_by_data: dict, path: Path) -> str:
     fig, axes = plt.subplots(1, len(rd_by_data), figsize=(6 * len(rd_by_data), 4.2), squeeze=False)
     for ax, (label, rd) in zip(axes[0], rd_by_data.items()):
-        flt = [p for p in rd["cae"] if p["kind"] == "float"]
-        for fam, style in (("latent vectors", "-"), ("codebook size", ":")):
-            pts = [p for p in flt if p.get("family") in (fam, "both")]
-            if len(pts) > 1 or fam == "latent vectors":
-                ax.plot([p["cr_fixed"] for p in pts], [p["sndr_db_mean"] for p in pts], label=f"CAE, {fam} varied",
-                        **{**STYLE["cae"], "ls": style})
+        for series, key in (("CAE", "cae"), ("seed's shape (paper)", "seed")):
+            flt = [p for p in rd.get(key, []) if p["kind"] == "float"]
+            for fam, style in (("latent vectors", "-"), ("codebook size", ":")):
+                pts = [p for p in flt if p.get("family") in (fam, "both")]
+                if len(pts) > 1 or (fam == "latent vectors" and pts):
+                    ax.plot([p["cr_fixed"] for p in pts], [p["sndr_db_mean"] for p in pts], label=f"{series}, {fam} varied",
+                            **{**STYLE[key], "ls": style})
         fx = [p for p in rd["cae"] if p["kind"] == "qat"]
         if fx:
             ax.plot([p["cr_fixed"] for p in fx], [p["sndr_db_mean"] for p in fx], label="CAE (fixed point)",

@@ -79,16 +79,18 @@ def baseline_point(name: str, bits: float, fit: SpikeSet, score: SpikeSet) -> di
             "sndr_db_mean": sndr_mean(score, rec)}
 
 
-def sweep(codecs: dict, fit: SpikeSet, score: SpikeSet, progress: bool = False, keep: dict | None = None) -> dict:
+def sweep(codecs: dict, fit: SpikeSet, score: SpikeSet, progress: bool = False, keep: dict | None = None,
+          baselines: bool = True) -> dict:
     """{"cae": [points], "pca"/"dwt"/"cs": [points at each CAE point's bits]}, sorted by rate;
-    ``keep`` receives each model's (indices, reconstruction) of ``score``."""
+    ``keep`` receives each model's (indices, reconstruction) of ``score``; ``baselines=False``: the CAE
+    points only (another model's sweep at rates a first sweep already has baselines for)."""
     items = list(codecs.items())
     if progress:
         from tqdm import tqdm
         items = tqdm(items, desc="rate-distortion", unit="model")
     cae = sorted((cae_point(n, c, score, keep) for n, c in items), key=lambda p: p["bits_per_spike"])
     out = {"cae": cae}
-    for b in BASELINES:
+    for b in BASELINES if baselines else ():
         pts = [baseline_point(b, p["bits_per_spike"], fit, score) for p in cae if p["kind"] == "float"]
         out[b] = [p for p in pts if p is not None]
     return out

@@ -30,6 +30,9 @@ class Inputs:
     qat_checkpoints: list[str] = field(default_factory=lambda: sorted(glob.glob("models/qat-*.pt")))
     default_design: str = "models/qat-w8a8.pt"
     seed_pairs: dict = field(default_factory=lambda: dict(seed_arch.PAIRS))  # the seed's model beside the default
+    # the seed's shape at other rates (models/rd-paper/), with its own 115-bit float point, beside the sweep
+    seed_rd_checkpoints: list[str] = field(default_factory=lambda: sorted(
+        [p for p in [seed_arch.PAIRS["paper (the seed's shape)"][0]] if Path(p).exists()] + glob.glob("models/rd-paper/*.pt")))
     quick: bool = False
     progress: bool = True
 
@@ -133,6 +136,13 @@ def _statements(rd: dict, sort: dict | None) -> list[str]:
     return lines
 
 
+def _seed_statement(margins: list[dict]) -> str:
+    """The seed's shape against PCA at each of its rates, in one line."""
+    m = [(x["cr_fixed"], x["pca"]) for x in margins if x["pca"] is not None]
+    return ("The seed's shape (paper) vs PCA at the same bits: "
+            + ", ".join(f"CR {cr:.0f} {d:+.1f} dB" for cr, d in m) + f"; above PCA at {sum(d > 0 for _, d in m)} of {len(m)} rates.")
+
+
 def build(inp: Inputs, out_dir: str | Path) -> dict:
     from hwcae.spikes.sources import load_data
 
@@ -146,6 +156,7 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
     default = codecs[default_name]
     result = {"generated": datetime.datetime.now().isoformat(timespec="seconds"), "quick": inp.quick,
               "checkpoints": {n: c.payload["content_hash"] for n, c in codecs.items()}, "data": {}}
+    seed_codecs = _codecs(inp.seed_rd_checkpoints)
     rd_by, figs = {}, {}
     for spec in inp.data:
         data, desc = load_data(spec)
@@ -182,7 +193,11 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
                 result["footings"] = _footings(qat[Path(inp.default_design).stem], score, desc["source"])
             d["seed_arch"] = seed_arch.compare(fit, score, inp.seed_pairs, progress=inp.progress)
         d["statements"] = _statements(d["rd"], d.get("sorting"))
-        rd_by[f"{desc['source']} ({len(score):,} held-out spikes)"] = d["rd"]
+        if seed_codecs:  # the seed's shape at the same rates, against the baselines of the sweep above
+            d["rd_seed"] = rdmod.sweep(seed_codecs, fit, score, progress=inp.progress, baselines=False)
+            d["rd_seed"]["margins"] = rdmod.verdicts({**d["rd"], "cae": d["rd_seed"]["cae"]})
+            d["statements"].append(_seed_statement(d["rd_seed"]["margins"]))
+        rd_by[f"{desc['source']} ({len(score):,} held-out spikes)"] = {**d["rd"], "seed": d.get("rd_seed", {}).get("cae", [])}
         result["data"][spec] = d
     figs["rd"] = plots.rd_curves(rd_by, out_dir / "rd.png")
     result["cost"] = _cost(inp.default_design)

@@ -74,6 +74,7 @@ def _explore(x: dict | None) -> str:
 def _rd_table(d: dict) -> str:
     """One data set's rate-distortion points, with the same bits on the 12- and 10-bit footings."""
     rows = [{**p, "method": f"CAE {p['name']}"} for p in d["rd"]["cae"]]
+    rows += [{**p, "method": f"seed's shape {p['name']}"} for p in d.get("rd_seed", {}).get("cae", [])]
     for b in ("pca", "dwt", "cs"):
         rows += [{**p, "method": b.upper()} for p in d["rd"][b]]
     for p in rows:  # the same bits on the other footings: 12- and 10-bit snippets (x 12/16, 10/16)
@@ -137,7 +138,8 @@ def render(r: dict) -> str:
         "Mean SNDR (dB) of each method against the "
         f"{main['reference']} vs compression ratio (4096 raw bits over fixed-length bits per spike). CAE points are "
         "the committed checkpoints (models/float.pt and models/rd/*.pt, one model per rate; solid line: fewer latent "
-        "vectors, dotted: other codebook sizes, both through the default); PCA/CS spend the same "
+        "vectors, dotted: other codebook sizes, both through the default; brown: the seed's shape, models/float-paper.pt "
+        "and models/rd-paper/*.pt); PCA/CS spend the same "
         "bits in 8-bit (or narrower) coefficients/measurements; DWT needs 16 bits per coefficient. The star is the "
         f"default fixed-point design (bit-accurate reference encoder). Data: {srcs}.")))
     parts += [_rd_table(r["data"][spec]) for spec in specs]

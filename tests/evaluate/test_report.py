@@ -24,7 +24,8 @@ def report(tiny_npz, tiny_checkpoint, tiny_qat, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     inp = Inputs(data=[str(tiny_npz)], float_checkpoint=str(tiny_checkpoint), rd_checkpoints=[],
                  qat_checkpoints=[str(tiny_qat)], default_design=str(tiny_qat), quick=True, progress=False,
-                 seed_pairs={"tiny": (str(tiny_checkpoint), str(tiny_qat)), "absent": ("no.pt", "no-qat.pt")})
+                 seed_pairs={"tiny": (str(tiny_checkpoint), str(tiny_qat)), "absent": ("no.pt", "no-qat.pt")},
+                 seed_rd_checkpoints=[str(tiny_checkpoint)])  # stands in for the seed's shape's rate points
     return build(inp, out), out
 
 
@@ -48,6 +49,14 @@ def test_report_json_holds_what_the_page_shows(report):
     assert d["seed_arch"][-1]["bits_per_spike"] <= d["seed_arch"][0]["bits_per_spike"]  # the tiny CAE's 64 bits
     assert all(np.isfinite(x["sndr_db"]) and np.isfinite(x["sndr_channel_db"]) for x in d["seed_arch"])
     assert [c["design"] for c in saved["seed_arch_cost"]] == ["tiny-w8a8"] and "<h2>The seed's own model</h2>" in page
+    # the seed's shape's sweep: its points scored against the main sweep's PCA at the same bits, in a line
+    seed = d["rd_seed"]
+    assert "pca" not in seed and [p["name"] for p in seed["cae"]] == ["tiny"]
+    same = next(p for p in d["rd"]["cae"] if p["kind"] == "float")
+    assert seed["cae"][0]["sndr_db_mean"] == pytest.approx(same["sndr_db_mean"])  # the same checkpoint twice
+    assert seed["margins"][0]["pca"] == pytest.approx(same["sndr_db_mean"] - d["rd"]["pca"][0]["sndr_db_mean"])
+    assert any(s.startswith("The seed's shape (paper) vs PCA at the same bits: CR 64 ") for s in d["statements"])
+    assert "seed&#x27;s shape tiny" in page or "seed's shape tiny" in page
 
 
 def test_page_opens_in_headless_chromium(report, tmp_path):
