@@ -38,8 +38,9 @@ train: $(STAMP) ## retrain the float checkpoints models/float.pt (default), floa
 qat: $(STAMP) ## fine-tune every default fixed-point design (models/qat-<design>.pt); DESIGN=paper-w8a8: the seed's model
 	$(HWCAE) qat $(if $(DESIGN),--design $(DESIGN),--all) --force
 
-eval: $(STAMP) ## the external suite (float, w8a8, R-D sweep vs PCA per set), calibrated per level, then the built-in test and unseen splits
+eval: $(STAMP) ## the external suite (float, w8a8, R-D sweep vs PCA per set; the same for the seed's shape), calibrated per level, then the built-in test and unseen splits
 	$(HWCAE) eval --suite --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --checkpoint models/float-conv.pt --rd models/rd/*.pt --json reports/suite.json --force
+	$(HWCAE) eval --suite --checkpoint models/float-paper.pt --checkpoint models/qat-paper-w8a8.pt --rd models/rd-paper/*.pt --json reports/suite-paper.json --force
 	$(HWCAE) eval --suite --calibrate decoder,codebook,all --checkpoint models/float.pt --checkpoint models/qat-w8a8.pt --json reports/suite-calibrated.json --force
 	$(HWCAE) eval --data synth --checkpoint models/float.pt --bounds --by-recording --json reports/eval-test.json --force
 	$(HWCAE) eval --data synth:unseen --checkpoint models/float.pt --bounds --by-recording --json reports/eval-unseen.json --force
@@ -77,8 +78,9 @@ bench: $(STAMP) ## speed benchmarks, each beside a baseline from the same run (r
 report: $(STAMP) ## HTML evaluation report: reports/index.html + PNGs + report.json (QUICK=1: < 5 min)
 	$(HWCAE) report --out reports $(if $(filter 1,$(QUICK)),--quick,) --force
 
-report-models: $(STAMP) ## retrain the rate-distortion sweep's CAEs models/rd/rd-*.pt (~8 min each on one core)
+report-models: $(STAMP) ## retrain the rate-distortion sweeps' CAEs: models/rd/rd-*.pt (~8 min each on one core), then the seed's shape at the same rates, models/rd-paper/ (warm-started from float-paper.pt, ~15 min each)
 	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config rd-$$n --out models/rd/rd-$$n.pt --seed 0 --threads 1 --force || exit 1; done
+	for n in l1 l2 l4 l8 cb16 cb512; do $(HWCAE) train --config paper-rd-$$n --init models/float-paper.pt --out models/rd-paper/paper-rd-$$n.pt --seed 0 --threads 1 --force || exit 1; done
 
 # The report test opens the page in Debian's chromium; install it where apt-get can (CI runs as root).
 chromium:
