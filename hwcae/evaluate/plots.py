@@ -53,7 +53,7 @@ def rd_curves(rd_by_data: dict, path: Path) -> str:
         ax.set_ylabel("SNDR (dB, mean)")
         ax.set_title(label)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below: the curves stay clear
     return _save(fig, path)
 
 
