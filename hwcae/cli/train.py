@@ -18,9 +18,9 @@ def add_parser(sub):
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--epochs", type=epochs, default=None, help="override the config's epoch count")
     p.add_argument("--init", default=None, metavar="CKPT",
-                   help="start from this float checkpoint: every tensor whose name and shape match is copied, the "
-                        "codebook is refit by k-means (for variants of a trained model, e.g. the same encoder at "
-                        "another rate)")
+                   help="start from this float checkpoint: every tensor whose name and shape match is copied; the "
+                        "codebook is refit by k-means if its size or the latent positions changed (for fine-tunes "
+                        "and variants of a trained model, e.g. the same encoder at another rate)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="torch CPU threads (default: all cores); results are reproducible for a given count")

@@ -25,7 +25,7 @@ from hwcae.model.cae import CAE
 from hwcae.model.checkpoint import content_hash, load_plain, save_checkpoint
 from hwcae.model.config import Arch
 from hwcae.model.refit import refit_stage
-from hwcae.model.warm_start import warm_start
+from hwcae.model.warm_start import codebook_needs_refit, warm_start
 from hwcae.spikes.spikeset import SpikeSet
 from hwcae.spikes.warp import stretch
 
@@ -203,7 +203,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     """Train, keep the model with the best validation SNDR (the reported metric: mean per-spike dB;
     the MSE loss and it disagree on which epoch is best), write the checkpoint; returns its payload.
     ``init``: a float checkpoint's payload to start from (:mod:`hwcae.model.warm_start`); its matching
-    tensors are copied and the codebook is refit by k-means on the latents."""
+    tensors are copied and, where it cannot serve as it is, the codebook refit by k-means on the latents."""
     from tqdm import tqdm
 
     torch.manual_seed(seed)
@@ -225,7 +225,8 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         start, best, best_state, stale, history = load_resume_state(state_path, run, model, opt, sched, gen)
     warm = t.vq_warmup_epochs
     if start == 0 and not warm:  # codebook initialised from encoder outputs: avoids dead codes at the start
-        fit_codebook(model, x, gen, kmeans=init is not None)  # a trained encoder's latents: k-means
+        if init is None or codebook_needs_refit(model, init, fresh):
+            fit_codebook(model, x, gen, kmeans=init is not None)  # a trained encoder's latents: k-means
     if start == 0:
         history.append({"epoch": 0, "val_mse": evaluate_loss(model, xv, yv)[0], "val_sndr_db": float("nan")})
     for epoch in range(start, epochs):

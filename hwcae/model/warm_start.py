@@ -1,8 +1,9 @@
 """Warm start: begin training from a trained float checkpoint of a related architecture.
 
 Every tensor whose name and shape match is copied; the rest keep their fresh values. The codebook is
-then refit by k-means on the new model's latents (``train`` does that), since a change of pooling or
-codebook size changes what the codewords must cover. Meant for variants that share the encoder's
+then refit by k-means on the new model's latents (``train`` does that) when it did not come over (another
+codebook size) or when the vectors it quantises changed (another pooling, so other latent positions);
+the same architecture keeps its trained codebook (a plain fine-tune). Meant for variants that share the encoder's
 and decoder's layers: the seed's shape at other rates (more pooling = fewer latent vectors, another
 codebook size), trained in a fraction of the from-scratch budget.
 """
@@ -10,6 +11,13 @@ from __future__ import annotations
 
 from hwcae.errors import HwcaeError
 from hwcae.model.cae import CAE
+
+
+def codebook_needs_refit(model: CAE, payload: dict, fresh: list[str]) -> bool:
+    """Whether the copied codebook cannot serve ``model``: not copied, or other latent positions."""
+    from hwcae.model.config import arch_from_dict
+
+    return "vq.codebook" in fresh or arch_from_dict(payload["arch"]).latent_positions != model.arch.latent_positions
 
 
 def warm_start(model: CAE, payload: dict, source: str) -> list[str]:

@@ -90,3 +90,23 @@ def test_cli_init_of_a_missing_checkpoint_is_one_line(tmp_path, tiny_npz):
                         "--epochs", "1"], capture_output=True, text=True)
     assert r.returncode != 0 and "none.pt" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_same_architecture_keeps_its_codebook(grouped_float, tiny_set, tmp_path):
+    """A plain fine-tune starts exactly where the checkpoint is (codebook included): its epoch-0
+    validation loss is the checkpoint's own; another pooling refits the codebook, so it differs."""
+    from hwcae.model.checkpoint import load_checkpoint
+    from hwcae.model.train import evaluate_loss, model_from_checkpoint, to_tensors, train
+
+    fit, val = tiny_set.halves()
+    torch.set_num_threads(2)
+    start = load_checkpoint(grouped_float)
+    xv, yv = to_tensors(val, _variant("v"), True)
+    own = evaluate_loss(model_from_checkpoint(start), xv, yv)[0]
+    same = train(_variant("tiny-grouped"), fit, val, tmp_path / "s.pt", epochs=1, seed=0, progress=False,
+                 init=start, init_source="g.pt")
+    assert same["data"]["init"]["fresh"] == []
+    assert same["metrics"]["history"][0]["val_mse"] == pytest.approx(own, rel=1e-6)
+    pooled = train(_variant("v", (2, 4)), fit, val, tmp_path / "p.pt", epochs=1, seed=0, progress=False,
+                   init=start, init_source="g.pt")
+    assert pooled["metrics"]["history"][0]["val_mse"] != pytest.approx(own, rel=1e-3)
