@@ -136,6 +136,16 @@ def _statements(rd: dict, sort: dict | None) -> list[str]:
     return lines
 
 
+def _seed_sweep(codecs: dict, d: dict, fit: SpikeSet, score: SpikeSet, progress: bool) -> None:
+    """The seed's shape at its rates (if any) into ``d["rd_seed"]``, with its margins against the baselines
+    of the sweep ``d["rd"]`` and a statement of them."""
+    if not codecs:
+        return
+    out = d["rd_seed"] = rdmod.sweep(codecs, fit, score, progress=progress, baselines=False)
+    out["margins"] = rdmod.verdicts({**d["rd"], "cae": out["cae"]})
+    d["statements"].append(_seed_statement(out["margins"]))
+
+
 def _seed_statement(margins: list[dict]) -> str:
     """The seed's shape against PCA at each of its rates, in one line."""
     m = [(x["cr_fixed"], x["pca"]) for x in margins if x["pca"] is not None]
@@ -193,10 +203,7 @@ def build(inp: Inputs, out_dir: str | Path) -> dict:
                 result["footings"] = _footings(qat[Path(inp.default_design).stem], score, desc["source"])
             d["seed_arch"] = seed_arch.compare(fit, score, inp.seed_pairs, progress=inp.progress)
         d["statements"] = _statements(d["rd"], d.get("sorting"))
-        if seed_codecs:  # the seed's shape at the same rates, against the baselines of the sweep above
-            d["rd_seed"] = rdmod.sweep(seed_codecs, fit, score, progress=inp.progress, baselines=False)
-            d["rd_seed"]["margins"] = rdmod.verdicts({**d["rd"], "cae": d["rd_seed"]["cae"]})
-            d["statements"].append(_seed_statement(d["rd_seed"]["margins"]))
+        _seed_sweep(seed_codecs, d, fit, score, inp.progress)
         rd_by[f"{desc['source']} ({len(score):,} held-out spikes)"] = {**d["rd"], "seed": d.get("rd_seed", {}).get("cae", [])}
         result["data"][spec] = d
     figs["rd"] = plots.rd_curves(rd_by, out_dir / "rd.png")

@@ -22,10 +22,10 @@ from hwcae.errors import HwcaeError
 from hwcae.fileio import atomic_path, check_outputs
 from hwcae.metrics import mean_db, sndr_db
 from hwcae.model.cae import CAE
-from hwcae.model.checkpoint import content_hash, load_plain, save_checkpoint
+from hwcae.model.checkpoint import load_plain, save_checkpoint
 from hwcae.model.config import Arch
 from hwcae.model.refit import refit_stage
-from hwcae.model.warm_start import codebook_needs_refit, warm_start
+from hwcae.model.warm_start import codebook_needs_refit, start_from
 from hwcae.spikes.spikeset import SpikeSet
 from hwcae.spikes.warp import stretch
 
@@ -197,6 +197,13 @@ def check_training_inputs(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, ep
     check_outputs([out, out.with_suffix(".json"), Path(str(out) + ".resume")], force=True)
 
 
+def initial_codebook(model: CAE, x: torch.Tensor, gen: torch.Generator, init: dict | None, started: dict) -> None:
+    """Codebook from the encoder's outputs (avoids dead codes at the start): random latents for a fresh
+    model, k-means for a warm start whose codebook cannot serve as it is, untouched otherwise."""
+    if init is None or codebook_needs_refit(model, init, started["init"]["fresh"]):
+        fit_codebook(model, x, gen, kmeans=init is not None)
+
+
 def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.PathLike, *, seed: int = 0,
           epochs: int | None = None, resume: bool = False, data_desc: dict | None = None,
           command: str = "", progress: bool = True, init: dict | None = None, init_source: str = "") -> dict:
@@ -216,7 +223,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     x, y = to_tensors(train_set, arch, t.denoise)
     xv, yv = to_tensors(val_set, arch, t.denoise)
     model = CAE(arch)
-    fresh = warm_start(model, init, init_source) if init is not None else None
+    started = start_from(model, init, init_source)
     opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay, amsgrad=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=t.lr * 0.05)
     state_path = Path(str(out) + ".resume")
@@ -224,9 +231,8 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     if resume and state_path.is_file():
         start, best, best_state, stale, history = load_resume_state(state_path, run, model, opt, sched, gen)
     warm = t.vq_warmup_epochs
-    if start == 0 and not warm:  # codebook initialised from encoder outputs: avoids dead codes at the start
-        if init is None or codebook_needs_refit(model, init, fresh):
-            fit_codebook(model, x, gen, kmeans=init is not None)  # a trained encoder's latents: k-means
+    if start == 0 and not warm:
+        initial_codebook(model, x, gen, init, started)
     if start == 0:
         history.append({"epoch": 0, "val_mse": evaluate_loss(model, xv, yv)[0], "val_sndr_db": float("nan")})
     for epoch in range(start, epochs):
@@ -256,9 +262,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
         "kind": "float", "arch": arch.model_dump(mode="json"), "design": None,
         "state_dict": model.state_dict(), "input_scale_uv": arch.input_scale_uv,
         **index_statistics(model, x, arch.vq.codebook_size, gain_codes(train_set.spikes, arch)),
-        "data": {**(data_desc or {}), **({"init": {"checkpoint": init_source, "content_hash": content_hash(init["state_dict"]),
-                                                     "fresh": fresh}} if init is not None else {})},
-        "seed": seed, "command": command,
+        "data": {**(data_desc or {}), **started}, "seed": seed, "command": command,
         "metrics": {"val_mse": val_mse, "val_sndr_db": val_sndr, "epochs_run": len(history) - 1, "history": history,
                     **metrics}}
     save_checkpoint(out, payload)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hwcae.errors import HwcaeError
 from hwcae.model.cae import CAE
+from hwcae.model.checkpoint import content_hash
 
 
 def codebook_needs_refit(model: CAE, payload: dict, fresh: list[str]) -> bool:
@@ -38,3 +39,12 @@ def warm_start(model: CAE, payload: dict, source: str) -> list[str]:
         raise HwcaeError(f"--init {source}: shares no encoder weight with architecture {model.arch.name!r}")
     model.load_state_dict({**dst, **same})
     return sorted(set(dst) - set(same))
+
+
+def start_from(model: CAE, payload: dict | None, source: str) -> dict:
+    """Warm-start ``model`` from ``payload`` if one is given; returns what the card records of it
+    (``{"init": {checkpoint, content_hash, fresh}}``, or ``{}`` for a fresh start)."""
+    if payload is None:
+        return {}
+    fresh = warm_start(model, payload, source)
+    return {"init": {"checkpoint": source, "content_hash": content_hash(payload["state_dict"]), "fresh": fresh}}
