@@ -106,13 +106,12 @@ def train(arch: str = "default", train_spikes=None, val_spikes=None, out: PathLi
     """Train the float CAE (architecture name or YAML path) and write ``out``; returns its payload.
     Spikes default to ``synth:train+synth:train-first`` and ``synth:val``. ``init``: a float
     checkpoint to start from (its matching tensors; :mod:`hwcae.model.warm_start`)."""
+    from hwcae.model.checkpoint import load_checkpoint
     from hwcae.model.config import load_arch
     from hwcae.model.train import train as _train
 
     train_spikes = train_spikes if train_spikes is not None else load_spikes("synth:train+synth:train-first")
     val_spikes = val_spikes if val_spikes is not None else load_spikes("synth:val")
-    from hwcae.model.checkpoint import load_checkpoint
-
     start = load_checkpoint(init) if init is not None else None
     return _train(load_arch(arch), train_spikes, val_spikes, out, seed=seed, epochs=epochs, resume=resume,
                   data_desc=data_desc, command=command, progress=progress, init=start, init_source=str(init or ""))

@@ -11,7 +11,8 @@ import numpy as np  # noqa: E402
 
 from hwcae.fileio import atomic_path  # noqa: E402
 
-STYLE = {"cae": dict(color="C0", marker="o", lw=2), "seed": dict(color="C5", marker="D", lw=1.5), "cae (fixed point)": dict(color="C3", marker="*", ms=12, ls=""),
+STYLE = {"cae": dict(color="C0", marker="o", lw=2), "seed": dict(color="C5", marker="D", lw=1.5),
+         "cae (fixed point)": dict(color="C3", marker="*", ms=12, ls=""),
          "pca": dict(color="C1", marker="s"), "dwt": dict(color="C2", marker="^"), "cs": dict(color="C4", marker="v")}
 
 
@@ -39,8 +40,8 @@ def rd_curves(rd_by_data: dict, path: Path) -> str:
             for fam, style in (("latent vectors", "-"), ("codebook size", ":")):
                 pts = [p for p in flt if p.get("family") in (fam, "both")]
                 if len(pts) > 1 or (fam == "latent vectors" and pts):
-                    ax.plot([p["cr_fixed"] for p in pts], [p["sndr_db_mean"] for p in pts], label=f"{series}, {fam} varied",
-                            **{**STYLE[key], "ls": style})
+                    ax.plot([p["cr_fixed"] for p in pts], [p["sndr_db_mean"] for p in pts],
+                            label=f"{series}, {fam} varied", **{**STYLE[key], "ls": style})
         fx = [p for p in rd["cae"] if p["kind"] == "qat"]
         if fx:
             ax.plot([p["cr_fixed"] for p in fx], [p["sndr_db_mean"] for p in fx], label="CAE (fixed point)",

@@ -32,7 +32,7 @@ class Inputs:
     seed_pairs: dict = field(default_factory=lambda: dict(seed_arch.PAIRS))  # the seed's model beside the default
     # the seed's shape at other rates (models/rd-paper/), with its own 115-bit float point, beside the sweep
     seed_rd_checkpoints: list[str] = field(default_factory=lambda: sorted(
-        [p for p in [seed_arch.PAIRS["paper (the seed's shape)"][0]] if Path(p).exists()] + glob.glob("models/rd-paper/*.pt")))
+        glob.glob("models/float-paper.pt") + glob.glob("models/rd-paper/*.pt")))
     quick: bool = False
     progress: bool = True
 
@@ -149,8 +149,8 @@ def _seed_sweep(codecs: dict, d: dict, fit: SpikeSet, score: SpikeSet, progress:
 def _seed_statement(margins: list[dict]) -> str:
     """The seed's shape against PCA at each of its rates, in one line."""
     m = [(x["cr_fixed"], x["pca"]) for x in margins if x["pca"] is not None]
-    return ("The seed's shape (paper) vs PCA at the same bits: "
-            + ", ".join(f"CR {cr:.0f} {d:+.1f} dB" for cr, d in m) + f"; above PCA at {sum(d > 0 for _, d in m)} of {len(m)} rates.")
+    return ("The seed's shape (paper) vs PCA at the same bits: " + ", ".join(f"CR {cr:.0f} {d:+.1f} dB" for cr, d in m)
+            + f"; above PCA at {sum(d > 0 for _, d in m)} of {len(m)} rates.")
 
 
 def build(inp: Inputs, out_dir: str | Path) -> dict:

@@ -1,11 +1,11 @@
 """Warm start: begin training from a trained float checkpoint of a related architecture.
 
 Every tensor whose name and shape match is copied; the rest keep their fresh values. The codebook is
-then refit by k-means on the new model's latents (``train`` does that) when it did not come over (another
-codebook size) or when the vectors it quantises changed (another pooling, so other latent positions);
-the same architecture keeps its trained codebook (a plain fine-tune). Meant for variants that share the encoder's
-and decoder's layers: the seed's shape at other rates (more pooling = fewer latent vectors, another
-codebook size), trained in a fraction of the from-scratch budget.
+then refit by k-means on the new model's latents (``train`` does that) when it did not come over
+(another codebook size) or when the vectors it quantises changed (another pooling, so other latent
+positions); the same architecture keeps its trained codebook (a plain fine-tune). Meant for variants
+that share the encoder's and decoder's layers: the seed's shape at other rates (more pooling = fewer
+latent vectors, another codebook size), trained in a fraction of the from-scratch budget.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def warm_start(model: CAE, payload: dict, source: str) -> list[str]:
     of the model's tensors left at their fresh values. Refuses a checkpoint whose input scale or gain
     stage differ (its weights would see other numbers) or that shares no encoder weight."""
     if payload.get("kind") != "float":
-        raise HwcaeError(f"--init {source}: a warm start needs a float checkpoint (this one is {payload.get('kind')!r})")
+        raise HwcaeError(f"--init {source}: a warm start needs a float checkpoint "
+                         f"(this one is {payload.get('kind')!r})")
     arch = payload["arch"]
     mine = model.arch.model_dump(mode="json")
     for key in ("input_scale_uv", "gain"):
