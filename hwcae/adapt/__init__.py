@@ -1,2 +1,3 @@
-"""Calibration on the user's own recording: hybrid denoising pairs from noisy spikes (:mod:`.pairs`) and the
-level-by-level fine-tuning of a float or QAT checkpoint (:mod:`.calibrate`); ``hwcae adapt``."""
+"""Calibration on the user's own recording: denoising targets and training pairs made from the noisy
+spikes alone (:mod:`.targets`) and the level-by-level fine-tuning of a float or QAT checkpoint
+(:mod:`.calibrate`); ``hwcae adapt``."""

@@ -32,7 +32,7 @@ def add_parser(sub):
     p.add_argument("--level", default="decoder", choices=("decoder", "codebook", "all"))
     p.add_argument("--seconds", type=duration_s, default=100.0, help="recording input: seconds from the start to use")
     p.add_argument("--epochs", type=bounded(int, 0, 10000), default=None,
-                   help="fine-tuning epochs (default 12; 0: no fine-tuning, only the codebook refit of levels "
+                   help="fine-tuning epochs (default 24; 0: no fine-tuning, only the codebook refit of levels "
                         "codebook/all and the coders' statistics)")
     p.add_argument("--pairs", type=bounded(int, 100, 10_000_000), default=30000, help="training pairs drawn per epoch (input spike, target)")
     p.add_argument("--seed", type=seed, default=0)

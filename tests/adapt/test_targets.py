@@ -46,3 +46,24 @@ def test_keep_outliers_passes_a_large_residual_and_drops_the_noise():
     noise_only = np.ones(x.shape, bool)
     noise_only[:, 0, 40:44] = False
     assert np.mean(t[noise_only] != 0) < 0.01  # ~0.3 % of pure-noise samples pass a 3-sigma threshold
+
+
+def test_hybrid_pairs_lay_another_spikes_residual_on_a_target():
+    """Every input is the spike itself or, for a fraction ``hybrid`` of the pairs, its target plus the
+    residual of another spike of the same index set (both scaled by the pair's amplitude factor)."""
+    from hwcae.adapt.targets import pairs
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 10, (200, 4, 64)).astype(np.float32)
+    t = 0.5 * x  # a stand-in target: every residual x - t is 0.5 x
+    index = np.arange(100)  # only the first half may be drawn
+    real = pairs(x, t, index, 500, seed=3, hybrid=0.0)
+    assert np.allclose(real.spikes, 2.0 * real.clean)  # the spikes themselves
+    mixed = pairs(x, t, index, 2000, seed=3, hybrid=0.5)
+    hybrid = ~np.isclose(mixed.spikes, 2.0 * mixed.clean, atol=1e-4).all(axis=(1, 2))
+    assert 0.4 < hybrid.mean() < 0.6
+    residual = (mixed.spikes - mixed.clean)[hybrid].reshape(int(hybrid.sum()), -1)
+    unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
+    cos = unit(residual) @ unit(0.5 * x.reshape(200, -1)).T
+    assert (cos[:, :100].max(axis=1) > 0.9999).all()  # one of the drawable spikes' residuals
+    assert (cos[:, 100:].max(axis=1) < 0.9).all()  # never one from outside the index
