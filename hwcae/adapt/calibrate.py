@@ -95,14 +95,12 @@ def _fit(model, arch, level: str, x, y, xv, yv, epochs: int, seed: int, progress
     """Fine-tune with the model in eval mode (frozen batch-norm statistics and quantiser scales), Adam
     cosine-decayed to 5 % of the level's rate over the epochs; keep the epoch with the best held-out
     SNDR (epoch 0: the model as it came)."""
-    from hwcae.model.refit import fine_tune
+    from hwcae.model.refit import cosine_schedule, fine_tune
 
     gen = torch.Generator().manual_seed(seed)
-    lr = arch.train.lr * LR_FRACTION
-    opt = torch.optim.Adam(trainable(model, level), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1), eta_min=lr * 0.05)
-    return fine_tune(model, opt, arch, x, y, xv, yv, epochs=epochs, gen=gen, desc=f"adapt {level}", sched=sched,
-                     vq_loss=level == "all", progress=progress)
+    opt = torch.optim.Adam(trainable(model, level), lr=arch.train.lr * LR_FRACTION)
+    return fine_tune(model, opt, arch, x, y, xv, yv, epochs=epochs, gen=gen, desc=f"adapt {level}",
+                     sched=cosine_schedule(opt, epochs), vq_loss=level == "all", progress=progress)
 
 
 def adapt(payload: dict, spikes_uv: np.ndarray, *, level: str = "decoder", epochs: int | None = None, n_pairs: int = 30000,

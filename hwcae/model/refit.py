@@ -29,6 +29,13 @@ def decoder_only(model) -> list[torch.nn.Parameter]:
     return params
 
 
+def cosine_schedule(opt: torch.optim.Optimizer, epochs: int, floor: float = 0.05):
+    """The project's one schedule (training, decoder refit, calibration): each group's rate cosine-decayed
+    over ``epochs`` steps (one per epoch) to ``floor`` of its starting value."""
+    lr = opt.param_groups[0]["lr"]
+    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1), eta_min=lr * floor)
+
+
 def fine_tune(model, opt, arch: Arch, x: torch.Tensor, y: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor, *,
               epochs: int, gen: torch.Generator, desc: str, sched=None, augment_batches: bool = False,
               vq_loss: bool = False, progress: bool = True, echo: bool = False) -> list[dict]:
@@ -80,9 +87,8 @@ def refit_decoder(model, arch: Arch, x: torch.Tensor, y: torch.Tensor, xv: torch
     it there). Returns the per-epoch history; ``model`` holds the best state."""
     lr = arch.train.lr * lr_fraction
     opt = torch.optim.Adam(decoder_only(model), lr=lr, weight_decay=arch.train.weight_decay, amsgrad=True)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=lr * 0.05)
     return fine_tune(model, opt, arch, x, y, xv, yv, epochs=epochs, gen=torch.Generator().manual_seed(seed),
-                     desc="decoder refit", sched=sched, augment_batches=True, progress=progress, echo=True)
+                     desc="decoder refit", sched=cosine_schedule(opt, epochs), augment_batches=True, progress=progress, echo=True)
 
 
 def refit_stage(model, arch: Arch, x, y, xv, yv, *, seed: int = 0, progress: bool = True) -> dict:

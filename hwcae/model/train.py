@@ -24,7 +24,7 @@ from hwcae.metrics import mean_db, sndr_db
 from hwcae.model.cae import CAE
 from hwcae.model.checkpoint import load_plain, save_checkpoint
 from hwcae.model.config import Arch
-from hwcae.model.refit import refit_stage
+from hwcae.model.refit import cosine_schedule, refit_stage
 from hwcae.model.warm_start import codebook_needs_refit, start_from
 from hwcae.spikes.spikeset import SpikeSet
 from hwcae.spikes.warp import stretch
@@ -225,7 +225,7 @@ def train(arch: Arch, train_set: SpikeSet, val_set: SpikeSet, out: str | os.Path
     model = CAE(arch)
     started = start_from(model, init, init_source)
     opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay, amsgrad=True)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=t.lr * 0.05)
+    sched = cosine_schedule(opt, epochs)
     state_path = Path(str(out) + ".resume")
     start, best, best_state, stale, history = 0, float("inf"), None, 0, []
     if resume and state_path.is_file():
