@@ -24,15 +24,13 @@ import time
 import numpy as np
 import torch
 
+from hwcae.adapt import DEFAULT_EPOCHS
 from hwcae.adapt.targets import check_spikes, neighbour_targets, pairs
 from hwcae.errors import HwcaeError
 from hwcae.model.train import gain_codes, index_statistics, to_tensors
 from hwcae.spikes.spikeset import SpikeSet
 
 LEVELS = ("decoder", "codebook", "all")
-#: Fine-tuning epochs of 30,000 pairs. Suite `val`, level `all`: 24 cosine-decayed epochs with hybrid pairs
-#: beat 12 at a constant rate by +0.8 to +2.4 dB on every set; 48 add +0.03 to +0.42 for twice the time.
-DEFAULT_EPOCHS = 24
 #: Adam's peak learning rate, as a fraction of the architecture's, for every level. With the cosine
 #: decay the decoder alone takes the same rate as `all` (suite `val`: 0.25 beat 0.05 by +0.04 to +0.91
 #: dB on 8 of 9 sets, -0.02 on `drift`); 0.5 at level `all` was 0.01-0.19 dB lower on 8 of 9.

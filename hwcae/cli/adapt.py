@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hwcae.adapt import DEFAULT_EPOCHS
 from hwcae.cli.data_args import add_align_arg
 from hwcae.cli.recording_args import add_recording_args
 from hwcae.validate import bounded, duration_s, seed
@@ -32,7 +33,7 @@ def add_parser(sub):
     p.add_argument("--level", default="decoder", choices=("decoder", "codebook", "all"))
     p.add_argument("--seconds", type=duration_s, default=100.0, help="recording input: seconds from the start to use")
     p.add_argument("--epochs", type=bounded(int, 0, 10000), default=None,
-                   help="fine-tuning epochs (default 24; 0: no fine-tuning, only the codebook refit of levels "
+                   help=f"fine-tuning epochs (default {DEFAULT_EPOCHS}; 0: no fine-tuning, only the codebook refit of levels "
                         "codebook/all and the coders' statistics)")
     p.add_argument("--pairs", type=bounded(int, 100, 10_000_000), default=30000, help="training pairs drawn per epoch (input spike, target)")
     p.add_argument("--seed", type=seed, default=0)
