@@ -133,6 +133,45 @@ def load_yaml(model: type[M], path: str | os.PathLike) -> M:
     return parse(model, data, str(path))
 
 
+def merged(base: dict, over: dict) -> dict:
+    """``over`` laid on ``base``: mappings merge key by key (recursively), anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def layered_files(name_or_path: str, folder: Path) -> list[Path]:
+    """The YAML file a name means, then its ``base:`` and that one's, and so on (a chain, no cycles)."""
+    chain = [resolve(name_or_path, folder)]
+    while True:
+        data = safe_load(read_config_text(chain[-1]), str(chain[-1]))
+        if not isinstance(data, dict):
+            raise HwcaeError(f"{chain[-1]}: expected a mapping at the top level")
+        base = data.get("base")
+        if base is None:
+            return chain
+        if not isinstance(base, str):
+            raise HwcaeError(f"{chain[-1]}: base: must be the name or path of another file (got {_brief(base)})")
+        nxt = resolve(base, folder)
+        if any(nxt.resolve() == c.resolve() for c in chain):
+            raise HwcaeError(f"{chain[-1]}: base: {base!r} leads back to {nxt}")
+        chain.append(nxt)
+
+
+def load_layered(model: type[M], name_or_path: str, folder: Path) -> M:
+    """Like :func:`load_yaml`, but a file may say ``base: <name>``: it is then what it writes laid on
+    that file (:func:`merged`: nested mappings merge, values and lists replace), so a variant holds only
+    what differs. Validated once, as merged; a missing base or a cycle is one line."""
+    chain = layered_files(name_or_path, folder)
+    data: dict = {}
+    for path in reversed(chain):
+        layer = safe_load(read_config_text(path), str(path))
+        layer.pop("base", None)
+        data = merged(data, layer)
+    return parse(model, data, str(chain[0]))
+
+
 def resolve(name_or_path: str, folder: Path, suffix: str = ".yaml") -> Path:
     """A bare name (``default``) means ``folder/default.yaml``; anything else is a path."""
     p = Path(name_or_path)

@@ -48,11 +48,11 @@ def run(args) -> int:
     import torch
 
     from hwcae.api import train
-    from hwcae.config import resolve
+    from hwcae.config import layered_files
     from hwcae.model.config import ARCH_DIR, load_arch
 
     load_arch(args.config)  # a bad config is told before anything else
-    check_train_outputs(args, args.out, [resolve(args.config, ARCH_DIR), *spec_files(args.data, args.val),
+    check_train_outputs(args, args.out, [*layered_files(args.config, ARCH_DIR), *spec_files(args.data, args.val),
                                          *([args.init] if args.init else [])])
     torch.set_num_threads(args.threads or max(1, torch.get_num_threads()))
     train_set, train_desc = load_spikes_arg(args, args.data)

@@ -13,7 +13,7 @@ from typing import Literal
 import pydantic
 
 from hwcae import N_SAMPLES
-from hwcae.config import Strict, load_yaml, parse, resolve
+from hwcae.config import Strict, load_layered, parse
 
 ARCH_DIR = Path(__file__).parent / "arch"
 PosInt = pydantic.PositiveInt
@@ -256,7 +256,9 @@ class Arch(Strict):
 
 
 def load_arch(name_or_path: str) -> Arch:
-    return load_yaml(Arch, resolve(name_or_path, ARCH_DIR))
+    """An arch by name (``hwcae/model/arch/<name>.yaml``) or path; ``base: <name>`` in a file lays it on
+    another (the sweep points say only how they differ from ``default`` / ``paper``)."""
+    return load_layered(Arch, name_or_path, ARCH_DIR)
 
 
 def arch_from_dict(d: dict, source: str = "checkpoint") -> Arch:
