@@ -38,11 +38,12 @@ def cosine_schedule(opt: torch.optim.Optimizer, epochs: int, floor: float = 0.05
 
 def fine_tune(model, opt, arch: Arch, x: torch.Tensor, y: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor, *,
               epochs: int, gen: torch.Generator, desc: str, sched=None, augment_batches: bool = False,
-              vq_loss: bool = False, progress: bool = True, echo: bool = False) -> list[dict]:
+              vq_loss: bool = False, progress: bool = True, echo: bool = False, before_epoch=None) -> list[dict]:
     """The loop both the decoder refit and ``hwcae adapt`` run: ``epochs`` passes over (x, y) in
     shuffled batches of the arch's size and loss (plus the VQ loss if ``vq_loss``; the arch's
     augmentation if ``augment_batches``), stepping ``opt`` (and ``sched`` once an epoch), with the model
-    in eval mode (frozen batch-norm statistics, codebook averages and quantiser scales). Keeps the epoch
+    in eval mode (frozen batch-norm statistics, codebook averages and quantiser scales);
+    ``before_epoch(model)``, if given, runs at the start of every epoch. Keeps the epoch
     with the best SNDR on (xv, yv), epoch 0 being the model as it came; returns the history and leaves
     every parameter trainable again."""
     from tqdm import tqdm
@@ -53,6 +54,8 @@ def fine_tune(model, opt, arch: Arch, x: torch.Tensor, y: torch.Tensor, xv: torc
     best, best_state, bs = history[0]["val_sndr_db"], copy.deepcopy(model.state_dict()), arch.train.batch_size
     for epoch in range(epochs):
         model.eval()
+        if before_epoch is not None:
+            before_epoch(model)
         perm = torch.randperm(len(x), generator=gen)
         bar = tqdm(range(0, len(x), bs), desc=f"{desc} {epoch + 1}/{epochs}", unit="batch",
                    disable=not progress, leave=False, file=sys.stderr)

@@ -107,3 +107,15 @@ def test_recording_end_to_end(tiny_qat, tmp_path):
     assert out["calibrated"][0] > 0.95 and out["calibrated"][1] > 0.95, out
     assert out["calibrated"][2] > out["generic"][2] - 0.5, out  # tiny model, 1 epoch: no worse than generic
     assert out["calibrated"][3] < 4096 / 8, out  # compresses more than 8x, every byte counted
+
+
+@pytest.mark.parametrize("level, calls", [("decoder", 0), ("codebook", 1), ("all", 3)])
+def test_the_codebook_follows_the_encoder_only_at_level_all(level, calls, tiny_set, tiny_checkpoint, monkeypatch):
+    """Level ``all``: one Lloyd refit at the start, then LLOYD_PER_EPOCH iterations before each epoch
+    (the encoder moves; eval mode freezes the EMA codebook); ``codebook``: the start only."""
+    import hwcae.adapt.calibrate as cal
+
+    seen, real = [], cal.refit_codebook
+    monkeypatch.setattr(cal, "refit_codebook", lambda m, x, iters=10: (seen.append(iters), real(m, x, iters))[1])
+    cal.adapt(load_checkpoint(tiny_checkpoint), tiny_set.spikes, level=level, epochs=2, n_pairs=2000, progress=False)
+    assert len(seen) == calls and seen[1:] == [cal.LLOYD_PER_EPOCH] * (calls - 1)
