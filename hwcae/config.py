@@ -141,35 +141,42 @@ def merged(base: dict, over: dict) -> dict:
     return out
 
 
-def layered_files(name_or_path: str, folder: Path) -> list[Path]:
-    """The YAML file a name means, then its ``base:`` and that one's, and so on (a chain, no cycles)."""
-    chain = [resolve(name_or_path, folder)]
+def _layers(name_or_path: str, folder: Path) -> list[tuple[Path, dict]]:
+    """(path, data) of the file a name means, then of its ``base:`` and that one's (no cycles). A base
+    that is a path (not a bare name) is taken relative to the file that names it."""
+    layers: list[tuple[Path, dict]] = []
+    path = resolve(name_or_path, folder)
     while True:
-        data = safe_load(read_config_text(chain[-1]), str(chain[-1]))
+        data = safe_load(read_config_text(path), str(path))
         if not isinstance(data, dict):
-            raise HwcaeError(f"{chain[-1]}: expected a mapping at the top level")
-        base = data.get("base")
+            raise HwcaeError(f"{path}: expected a mapping at the top level")
+        layers.append((path, data))
+        base = data.pop("base", None)
         if base is None:
-            return chain
+            return layers
         if not isinstance(base, str):
-            raise HwcaeError(f"{chain[-1]}: base: must be the name or path of another file (got {_brief(base)})")
+            raise HwcaeError(f"{path}: base: must be the name or path of another file (got {_brief(base)})")
         nxt = resolve(base, folder)
-        if any(nxt.resolve() == c.resolve() for c in chain):
-            raise HwcaeError(f"{chain[-1]}: base: {base!r} leads back to {nxt}")
-        chain.append(nxt)
+        nxt = nxt if nxt.is_absolute() or nxt.parent == folder else path.parent / nxt
+        if any(nxt.resolve() == p.resolve() for p, _ in layers):
+            raise HwcaeError(f"{path}: base: {base!r} leads back to {nxt}")
+        path = nxt
+
+
+def layered_files(name_or_path: str, folder: Path) -> list[Path]:
+    """The files a layered config is read from: the one named first, then its bases in turn."""
+    return [p for p, _ in _layers(name_or_path, folder)]
 
 
 def load_layered(model: type[M], name_or_path: str, folder: Path) -> M:
-    """Like :func:`load_yaml`, but a file may say ``base: <name>``: it is then what it writes laid on
-    that file (:func:`merged`: nested mappings merge, values and lists replace), so a variant holds only
-    what differs. Validated once, as merged; a missing base or a cycle is one line."""
-    chain = layered_files(name_or_path, folder)
+    """Like :func:`load_yaml`, but a file may say ``base: <name or path>``: it is then what it writes
+    laid on that file (:func:`merged`: nested mappings merge, values and lists replace), so a variant
+    holds only what differs. Validated once, as merged; a missing base or a cycle is one line."""
+    layers = _layers(name_or_path, folder)
     data: dict = {}
-    for path in reversed(chain):
-        layer = safe_load(read_config_text(path), str(path))
-        layer.pop("base", None)
+    for _, layer in reversed(layers):
         data = merged(data, layer)
-    return parse(model, data, str(chain[0]))
+    return parse(model, data, str(layers[0][0]))
 
 
 def resolve(name_or_path: str, folder: Path, suffix: str = ".yaml") -> Path:

@@ -47,3 +47,12 @@ def test_a_bad_value_in_a_variant_is_told_against_the_variant(tmp_path):
     (tmp_path / "v.yaml").write_text("base: default\nname: v\ndescription: d\nvq: {codebook_size: 0}\n")
     with pytest.raises(HwcaeError, match=r"v\.yaml: vq\.codebook_size"):
         load_arch(str(tmp_path / "v.yaml"))
+
+
+def test_a_base_given_as_a_path_is_relative_to_the_file_naming_it(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.yaml").write_text("base: default\nname: b\ndescription: d\nvq: {codebook_size: 64}\n")
+    (tmp_path / "sub" / "v.yaml").write_text("base: b.yaml\nname: v\ndescription: d\nencoder: {positions: 8}\n")
+    monkeypatch.chdir(tmp_path)  # not the folder of the files
+    a = load_arch("sub/v.yaml")
+    assert (a.name, a.vq.codebook_size, a.encoder.positions, a.encoder.hidden) == ("v", 64, 8, [64, 64])
