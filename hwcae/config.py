@@ -125,12 +125,18 @@ def read_config_text(path: str | os.PathLike) -> str:
         raise HwcaeError(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
 
 
-def load_yaml(model: type[M], path: str | os.PathLike) -> M:
-    """Read ``path`` and validate it as ``model``; any problem is one HwcaeError line."""
+def read_mapping(path: str | os.PathLike) -> dict:
+    """A config file's top-level mapping (read, UTF-8 and YAML checks as :func:`read_config_text` and
+    :func:`safe_load`); anything else at the top level is one HwcaeError line."""
     data = safe_load(read_config_text(path), str(path))
     if not isinstance(data, dict):
         raise HwcaeError(f"{path}: expected a mapping at the top level")
-    return parse(model, data, str(path))
+    return data
+
+
+def load_yaml(model: type[M], path: str | os.PathLike) -> M:
+    """Read ``path`` and validate it as ``model``; any problem is one HwcaeError line."""
+    return parse(model, read_mapping(path), str(path))
 
 
 def merged(base: dict, over: dict) -> dict:
@@ -147,9 +153,7 @@ def _layers(name_or_path: str, folder: Path) -> list[tuple[Path, dict]]:
     layers: list[tuple[Path, dict]] = []
     path = resolve(name_or_path, folder)
     while True:
-        data = safe_load(read_config_text(path), str(path))
-        if not isinstance(data, dict):
-            raise HwcaeError(f"{path}: expected a mapping at the top level")
+        data = read_mapping(path)
         layers.append((path, data))
         base = data.pop("base", None)
         if base is None:
