@@ -23,7 +23,8 @@ in the target instead of being averaged away (suite ``val``, targets vs clean: +
 every set, +0.63 on ``burst-overlap``). On the external suite's ``val`` recordings these targets were 0.4-3.8 dB
 closer to the clean spikes than a plain 16-neighbour mean blended with ``g`` (measured against the
 clean twins, which only the measurement read); aligning the neighbours, 20 features instead of 10 and the
-Wiener weights added +0.4 to +0.6 dB (docs/measured.md, "Calibration targets: aligned neighbours").
+Wiener weights added +0.17 to +0.79 dB on the seven ``val`` sets measured both ways
+(docs/measured.md, "Calibration targets: aligned neighbours").
 """
 from __future__ import annotations
 
