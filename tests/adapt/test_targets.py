@@ -14,6 +14,11 @@ def test_local_projection_reproduces_points_of_a_low_rank_neighbourhood():
     out = local_projections(x, nb, (1, 2))
     assert np.allclose(out[2], x, atol=1e-3)  # rank 2 spans the plane: nothing is lost
     assert np.abs(out[1] - x).max() > 0.1  # rank 1 does not
+    kept = local_projections(x, nb, (2,), noise_var=1e-6)[2]  # directions far above the noise: kept
+    assert np.allclose(kept, x, atol=1e-3)
+    means = np.stack([x[nb[i]].mean(0) for i in range(300)])
+    shrunk = local_projections(x, nb, (2,), noise_var=1e9)[2]  # drowned in noise: only the mean is left
+    assert np.allclose(shrunk, means, atol=1e-3)
 
 
 def test_targets_are_closer_to_clean_than_the_spikes_and_the_model(tiny_set, tiny_checkpoint):
