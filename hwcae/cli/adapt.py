@@ -91,7 +91,8 @@ def _adapt(args) -> int:
     print(f"wrote {args.out}: level {a['level']} on {a['spikes']:,} spikes in {a['seconds']:.0f} s; held-out target "
           f"SNDR {h[0]['val_sndr_db']:.2f} -> {max(e['val_sndr_db'] for e in h):.2f} dB "
           f"(targets: {a['targets']['weight']:.2f} x the spikes projected on their {a['targets']['neighbours']} "
-          f"neighbours' top {a['targets']['rank']} directions, the rest the model's reconstruction"
+          f"neighbours' top {a['targets']['rank']} directions (neighbours shifted up to "
+          f"{a['targets'].get('max_shift', 0)} samples into line), the rest the model's reconstruction"
           + (f"; residuals beyond {a['targets']['residual_threshold_uv']:.1f} uV kept"
              if "residual_threshold_uv" in a["targets"] else "") + ")")
     return 0
