@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from hwcae.fixedpoint.graph import Word
-from hwcae.quantize.extract import extract
+from hwcae.quantize.extract import extract, quantizer_words
 from hwcae.quantize.qat import load_qat
 
 
@@ -60,3 +60,26 @@ def test_dense_from_float_keeps_the_float_encoder_in_the_chip_layout():
         flat = q.flat_latent(q.to_export_layout(x)).value  # what the chip writes
         assert torch.equal(flat.view(len(x), arch.latent_positions, -1).transpose(1, 2), q.latent(x).value)
         assert (q.latent(x).value - fm.encoder(x)).abs().mean() < 0.1 * fm.encoder(x).abs().mean()
+
+
+def test_activation_ranges_tuned_on_val_recover_ranges_made_too_wide(tiny_qat, tiny_set):
+    """Every hidden word's range made 8x too wide (3 bits of resolution lost) costs SNDR; the val
+    search moves the radix points back at least 2 bits each, recovers the loss, and the fixed-point
+    graph follows. (The tiny conv model: the tiny dense one scores too low for its ranges to matter.)"""
+    from hwcae.model.train import to_tensors
+    from hwcae.quantize.qat import _log2_range, tune_activation_ranges, val_metrics
+
+    model, arch, design, payload = load_qat(tiny_qat)
+    assert design.activation_range == "val_sndr" and set(payload["metrics"]["activation_range_steps"]) <= set(model.encoder.act_quantizers())
+    _, val = tiny_set.halves()
+    xv, yv = to_tensors(val, arch, arch.train.denoise)
+    before, exps = val_metrics(model, xv, yv)["val_sndr_db"], {n: w.exp for n, w in quantizer_words(model.encoder).items()}
+    with torch.no_grad():
+        for q in {id(q): q for n, q in model.encoder.act_quantizers().items() if n != "input"}.values():
+            _log2_range(q).add_(3)
+    assert all(w.exp == exps[n] + 3 * (n != "input") for n, w in quantizer_words(model.encoder).items())
+    wide = val_metrics(model, xv, yv)["val_sndr_db"]
+    steps = tune_activation_ranges(model, xv, yv)
+    after = val_metrics(model, xv, yv)["val_sndr_db"]
+    assert wide < before - 0.2 and min(steps.values()) >= 2 and after >= before - 0.1, (before, wide, after, steps)
+    assert all(quantizer_words(model.encoder)[n].exp == exps[n] + 3 - k for n, k in steps.items())
