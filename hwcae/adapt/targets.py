@@ -75,13 +75,15 @@ def local_projections(x: np.ndarray, nb: np.ndarray, ranks: tuple[int, ...], bat
     (a Wiener weight: directions that barely stand out of the noise count for little)."""
     import torch
 
+    if max_shift and g is None:
+        raise HwcaeError("aligning neighbours (max_shift > 0) needs the reconstructions g to match them on")
     xf = torch.from_numpy(np.ascontiguousarray(x, np.float32))
     gf = None if g is None else torch.from_numpy(np.ascontiguousarray(g, np.float32))
     out = {r: np.empty(x.shape, np.float32) for r in ranks}
     for i in range(0, len(x), batch):
         idx = torch.from_numpy(nb[i:i + batch])
         group = xf[idx]  # (B, K, ...)
-        if max_shift and gf is not None:
+        if max_shift:
             group = aligned(group, gf[i:i + batch, None], gf[idx], max_shift)
         b, k = group.shape[:2]
         group = group.reshape(b, k, -1)

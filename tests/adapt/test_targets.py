@@ -1,8 +1,10 @@
 """The calibration targets (hwcae/adapt/targets.py): made from noisy spikes alone, closer to the
 clean waveforms than either estimate they blend, and the local projection is exact where it must be."""
 import numpy as np
+import pytest
 
 from hwcae.adapt.targets import local_projections, neighbour_targets
+from hwcae.errors import HwcaeError
 from hwcae.metrics import mean_db, sndr_db
 
 
@@ -19,6 +21,8 @@ def test_local_projection_reproduces_points_of_a_low_rank_neighbourhood():
     means = np.stack([x[nb[i]].mean(0) for i in range(300)])
     shrunk = local_projections(x, nb, (2,), noise_var=1e9)[2]  # drowned in noise: only the mean is left
     assert np.allclose(shrunk, means, atol=1e-3)
+    with pytest.raises(HwcaeError, match="needs the reconstructions"):  # alignment asked for, nothing to align on
+        local_projections(x, nb, (1,), max_shift=2)
 
 
 def test_targets_are_closer_to_clean_than_the_spikes_and_the_model(tiny_set, tiny_checkpoint):
