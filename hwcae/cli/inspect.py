@@ -29,6 +29,10 @@ def _checkpoint(path: Path) -> int:
         words = ", ".join(f"{k} {design[k]}" for k in ("weight_bits", "activation_bits", "latent_bits", "codebook_bits",
                                                           "accumulator_bits") if k in design)
         print(f"  design: {design.get('name')} ({words})")
+        steps = (p.get("metrics") or {}).get("activation_range_steps") or {}
+        moved = ", ".join(f"{k} {v} bit{'s' * (v > 1)} finer" for k, v in steps.items() if v) or "none moved"
+        print(f"  activation ranges: {design.get('activation_range', 'stats')}"
+              + (f" (radix points from the statistics': {moved})" if design.get("activation_range") == "val_sndr" else ""))
     print(f"  content hash: {p.get('content_hash')} (decoding hash {decoding_hash(p)[:16]}...)")
     for split, d in (p.get("data") or {}).items():
         if isinstance(d, dict) and d.get("source"):

@@ -6,6 +6,7 @@ def test_inspect_checkpoint(tiny_qat, capsys):
     assert main(["inspect", str(tiny_qat)]) == 0
     out = capsys.readouterr().out
     assert "qat checkpoint" in out and "design: tiny-w8a8" in out and "content hash" in out
+    assert "activation ranges: val_sndr (radix points from the statistics'" in out  # w8a8's recipe
 
 
 def test_inspect_container_intact_and_damaged(tiny_qat, tiny_set, tmp_path, capsys):
