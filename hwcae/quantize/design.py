@@ -65,8 +65,9 @@ class Design(Strict):
     rounding: Literal["half_even"] = "half_even"
     overflow: Literal["saturate"] = "saturate"
     # each activation word's radix point: `stats` (where Brevitas' runtime statistics put it: the range
-    # covers the rarest large activations) or `val_sndr` (from there, moved 0-3 bits finer, one word
-    # at a time, wherever that raises the validation spikes' mean SNDR; what lies above saturates)
+    # covers the rarest large activations) or `val_sndr` (from there, moved 0-3 bits finer, all words
+    # together, then each alone, wherever that raises the validation spikes' mean SNDR; what lies above
+    # saturates: hwcae.quantize.qat.tune_activation_ranges)
     activation_range: Literal["stats", "val_sndr"] = "stats"
     layers: dict[str, LayerBits] = pydantic.Field({}, max_length=256)  # per-layer overrides: fc0, fc1, head (dense); stem, block0.reduce, ..., head (conv)
     # fine-tuning: epochs (0 = calibration only), Adam lr, batch_size (spikes per step and per

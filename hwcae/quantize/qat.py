@@ -98,19 +98,21 @@ def tune_activation_ranges(model: QATModel, xv: torch.Tensor, yv: torch.Tensor, 
             p.copy_(start[n] - shifts[n])
         return val_metrics(model, xv, yv)["val_sndr_db"]
 
-    chosen = dict.fromkeys(ranges, 0)
-    best = score(chosen)
-    trials = [dict.fromkeys(ranges, k) for k in range(1, steps + 1)]  # every word together
-    trials += [(n, d) for n in ranges for d in (-1, 1)]  # then each alone, one halving either way
-    for trial in trials:
-        if isinstance(trial, tuple):
-            n, d = trial
-            trial = {**chosen, n: chosen[n] + d}
-            if not 0 <= trial[n] <= steps:
-                continue
+    chosen, best = dict.fromkeys(ranges, 0), None
+
+    def keep_if_better(trial: dict[str, int]) -> None:
+        nonlocal chosen, best
         value = score(trial)
-        if value > best:
+        if best is None or value > best:
             best, chosen = value, trial
+
+    keep_if_better(chosen)
+    for k in range(1, steps + 1):  # every word together
+        keep_if_better(dict.fromkeys(ranges, k))
+    for n in ranges:  # then each alone, one halving either way, from the best so far
+        for d in (-1, 1):
+            if 0 <= chosen[n] + d <= steps:
+                keep_if_better({**chosen, n: chosen[n] + d})
     score(chosen)
     return chosen
 
