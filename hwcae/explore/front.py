@@ -7,6 +7,7 @@ HTML report reads it).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -81,16 +82,19 @@ def committed_points(space, root: Path) -> list[dict]:
     from hwcae.explore.trial import cost, quality
 
     cache = root / "committed.json"
-    key = space_hash(space) + ":quality-spread"  # changes when the scoring does
+    # changes when the scoring does, or when a committed checkpoint is re-derived
+    c = space.committed
+    paths = [Path(qat_checkpoint(d)) for d in c.designs]
+    files = hashlib.sha256(b"".join(p.read_bytes() for p in paths if p.is_file())).hexdigest()[:16]
+    key = f"{space_hash(space)}:quality-spread:{files}"
     if cache.is_file():
         got = json.loads(cache.read_text())
         if got.get("space_hash") == key:
             return got["points"]
     from hwcae.model.checkpoint import load_checkpoint
 
-    c, points = space.committed, []
-    for d in c.designs:
-        path = Path(qat_checkpoint(d))
+    points = []
+    for d, path in zip(c.designs, paths):
         if not path.is_file():
             continue
         r = {"design": d, **cost(space, path, {"lanes": c.lanes, "clock_mhz": c.clock_mhz, "node": c.node})}

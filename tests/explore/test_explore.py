@@ -177,3 +177,27 @@ def test_pareto_and_where_a_committed_design_lies():
     assert place(r("x", 17, 4, 4), front).startswith("dominated by trial 0: +3.00 dB at 0.75x")
     text = place(r("y", 21, 4, 4), front)
     assert text.startswith("on the front") and "the best trial costing no more, 0, is -1.00 dB" in text
+
+
+def test_committed_points_are_rescored_when_a_checkpoint_changes(tmp_path, monkeypatch):
+    """The committed designs' scores are cached per space; re-deriving a checkpoint must not leave
+    the old scores in the cache (the key holds the checkpoints' bytes)."""
+    import hwcae.explore.front as front
+    import hwcae.explore.trial as trial
+    import hwcae.model.checkpoint as checkpoint
+    from hwcae.explore.space import load_space
+
+    ckpt = tmp_path / "qat-w8a8.pt"
+    ckpt.write_bytes(b"first")
+    scored = []
+    monkeypatch.setattr(front, "qat_checkpoint", lambda d: str(ckpt))
+    monkeypatch.setattr(trial, "cost", lambda space, path, hw: {"uw_per_channel": 1.0})
+    monkeypatch.setattr(checkpoint, "load_checkpoint", lambda path, kind: Path(path).read_bytes())
+    monkeypatch.setattr(trial, "quality", lambda space, model: scored.append(model) or {"s": {"sndr_db": len(scored), "pca_db": 0.0}})
+    space = load_space(_space(tmp_path, committed={"designs": ["w8a8"]}))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert front.committed_points(space, out)[0]["sndr_db"] == 1
+    assert front.committed_points(space, out)[0]["sndr_db"] == 1 and scored == [b"first"]  # cached
+    ckpt.write_bytes(b"second")
+    assert front.committed_points(space, out)[0]["sndr_db"] == 2 and scored == [b"first", b"second"]
