@@ -201,3 +201,29 @@ def test_committed_points_are_rescored_when_a_checkpoint_changes(tmp_path, monke
     assert front.committed_points(space, out)[0]["sndr_db"] == 1 and scored == [b"first"]  # cached
     ckpt.write_bytes(b"second")
     assert front.committed_points(space, out)[0]["sndr_db"] == 2 and scored == [b"first", b"second"]
+
+
+def test_committed_points_are_rescored_when_an_rtl_build_appears(tmp_path, monkeypatch):
+    """The cost uses an RTL build's measured gates where one exists, else the estimate: a build made
+    (or removed) after the cache was written must not leave the other figure in it."""
+    import hwcae.explore.front as front
+    import hwcae.explore.trial as trial
+    import hwcae.model.checkpoint as checkpoint
+    from hwcae.explore.space import load_space
+
+    ckpt = tmp_path / "qat-w8a8.pt"
+    ckpt.write_bytes(b"weights")
+    costed = []
+    monkeypatch.setattr(front, "qat_checkpoint", lambda d: str(ckpt))
+    monkeypatch.chdir(tmp_path)  # the builds are looked for under hls/build, relative to the project root
+    monkeypatch.setattr(trial, "cost", lambda space, path, hw: costed.append(path) or {"uw_per_channel": float(len(costed))})
+    monkeypatch.setattr(checkpoint, "load_checkpoint", lambda path, kind: None)
+    monkeypatch.setattr(trial, "quality", lambda space, model: {"s": {"sndr_db": 1.0, "pca_db": 0.0}})
+    space = load_space(_space(tmp_path, committed={"designs": ["w8a8"]}))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert front.committed_points(space, out)[0]["uw_per_channel"] == 1
+    assert front.committed_points(space, out)[0]["uw_per_channel"] == 1  # cached
+    (tmp_path / "hls" / "build" / "w8a8" / "rtl").mkdir(parents=True)
+    (tmp_path / "hls" / "build" / "w8a8" / "rtl" / "synth.json").write_text("{}")
+    assert front.committed_points(space, out)[0]["uw_per_channel"] == 2
