@@ -41,7 +41,12 @@ def cost_for_checkpoint(path: str, tech_name: str, budget: Budget, hls_reuse: in
     return result
 
 
-def rtl_engine(fixed, design: str, tech, lanes: int, build_dir: Path = Path("hls/build")) -> dict:
+#: Where the cost looks for a design's RTL build (``<design>/rtl``, as ``hwcae rtl`` writes it), relative
+#: to the project root; without one it falls back to the estimate.
+RTL_BUILD_DIR = Path("hls/build")
+
+
+def rtl_engine(fixed, design: str, tech, lanes: int, build_dir: Path = RTL_BUILD_DIR) -> dict:
     """Gates, cycles and memory of hwcae's RTL engine for ``fixed`` at ``lanes``: measured (Yosys
     NAND2 equivalents, Verilator cycles) where ``hwcae rtl`` built this design at these lanes, else
     estimated (:mod:`hwcae.cost.datapath`, :meth:`hwcae.rtl.schedule.Program.cycles_per_spike`)."""

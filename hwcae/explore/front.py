@@ -80,14 +80,14 @@ def committed_points(space, root: Path) -> list[dict]:
     hardware point; cached in ``<out>/committed.json`` per space."""
     from hwcae.explore.study import space_hash
     from hwcae.explore.trial import cost, quality
-    from hwcae.export.pipeline import BUILD_DIR
+    from hwcae.cost.report import RTL_BUILD_DIR
 
     cache = root / "committed.json"
     # changes when the scoring does, when a committed checkpoint is re-derived, or when its RTL build
     # (whose measured gates the cost uses instead of the estimate) appears, goes or is rebuilt
     c = space.committed
     paths = [Path(qat_checkpoint(d)) for d in c.designs]
-    builds = [BUILD_DIR / d / "rtl" / "synth.json" for d in c.designs]
+    builds = [RTL_BUILD_DIR / d / "rtl" / f for d in c.designs for f in ("verify.json", "synth.json")]
     files = hashlib.sha256(b"".join(p.read_bytes() if p.is_file() else b"-" for p in paths + builds)).hexdigest()[:16]
     key = f"{space_hash(space)}:quality-spread:{files}"
     if cache.is_file():
