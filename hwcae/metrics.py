@@ -99,9 +99,15 @@ def recording_footings(coded_bits: float, *, channels: int, duration_s: float, f
 
 def entropy_bits(indices: np.ndarray, k: int) -> float:
     """Empirical entropy in bits of the pooled index distribution."""
-    counts = np.bincount(np.asarray(indices).reshape(-1), minlength=k).astype(np.float64)
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log2(p)).sum())
+    return float(counts_entropy_bits(np.bincount(np.asarray(indices).reshape(-1), minlength=k)))
+
+
+def counts_entropy_bits(counts) -> np.ndarray:
+    """Entropy in bits of the distribution in each row of usage ``counts`` (..., K): e.g. a
+    checkpoint's ``index_counts`` (S, K) give the information each symbol position carries."""
+    c = np.asarray(counts, np.float64)
+    p = c / np.maximum(c.sum(axis=-1, keepdims=True), 1.0)
+    return -(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)).sum(axis=-1)
 
 
 def summarize(spikes: np.ndarray, rec: np.ndarray, clean: np.ndarray | None, bits_per_spike: float) -> dict:

@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 
-from hwcae.metrics import cr_from_bits, entropy_bits, sndr_channel_db, sndr_db, summarize
+from hwcae.metrics import counts_entropy_bits, cr_from_bits, entropy_bits, sndr_channel_db, sndr_db, summarize
 
 
 def test_sndr_hand_computed():
@@ -34,6 +34,8 @@ def test_compression_ratio():
 def test_entropy():
     assert entropy_bits(np.array([0, 1, 2, 3]), 4) == 2.0
     assert entropy_bits(np.zeros(10, int), 4) == 0.0
+    h = counts_entropy_bits([[1, 1, 1, 1], [5, 0, 0, 0], [0, 0, 0, 0], [3, 1, 0, 0]])  # one row per symbol position
+    assert h[:3].tolist() == [2.0, 0.0, 0.0] and math.isclose(h[3], -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
 
 
 def test_summary_keys():

@@ -42,7 +42,24 @@ def _checkpoint(path: Path) -> int:
             print(f"  {k}: {v:.4g}")
     if "adapt" in p:
         print(f"  calibrated: {p['adapt']}")
+    _information(p)
     return 0
+
+
+def _information(p: dict) -> None:
+    """Where the sent bits carry information: the entropy of each symbol position's usage on the
+    training data (the checkpoint's ``index_counts``; the gain code last), against the fixed bits."""
+    import numpy as np
+
+    from hwcae.metrics import counts_entropy_bits
+    from hwcae.model.config import arch_from_dict
+
+    if p.get("index_counts") is None or not p.get("arch"):
+        return
+    h = counts_entropy_bits(np.asarray(p["index_counts"]))
+    fixed = arch_from_dict(p["arch"]).bits_per_spike_fixed
+    print(f"  information per symbol (training data, bits): {' '.join(f'{v:.1f}' for v in h)}; "
+          f"{h.sum():.1f} of the {fixed:g} bits sent fixed-length")
 
 
 def _container(path: Path, checkpoint: str | None) -> int:

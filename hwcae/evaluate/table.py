@@ -13,7 +13,7 @@ import pandas as pd
 from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.baselines.dwt import DWTCodec
 from hwcae.baselines.pca import PCACodec
-from hwcae.metrics import cr_entropy, entropy_bits, footings, summarize
+from hwcae.metrics import counts_entropy_bits, cr_entropy, entropy_bits, footings, summarize
 from hwcae.spikes.spikeset import SpikeSet
 
 DEFAULT_BITS = 112.0  # 16 indices x 7 bits: the seed's fixed-length rate
@@ -70,6 +70,8 @@ def cae_row(payload: dict, score: SpikeSet, keep: dict | None = None) -> dict:
     row["gain_entropy_bits"] = 0.0 if gain is None else entropy_bits(gain, 2**arch.gain.bits)
     row["cr_entropy"] = cr_entropy(idx.shape[1] * h + row["gain_entropy_bits"], len(score), arch.bits_per_spike_fixed)
     row["codebook_used"] = int(len(np.unique(idx)))
+    row["index_entropy_bits_by_position"] = counts_entropy_bits(
+        [np.bincount(idx[:, j], minlength=arch.vq.codebook_size) for j in range(idx.shape[1])]).tolist()
     idx = symbols
     # real bytes: containers with times and channels, statistics from training data
     for coder in codec.coders:
@@ -180,6 +182,10 @@ def format_table(result: dict) -> str:
         text = df.to_string(float_format=lambda v: f"{v:.2f}")
     if result.get("footings"):
         text += "\n" + format_footings(result["footings"])
+    if result.get("index_entropy_bits_by_position"):
+        h = result["index_entropy_bits_by_position"]
+        text += (f"\ninformation per latent position on these spikes (entropy of its indices, bits): "
+                 f"{' '.join(f'{v:.1f}' for v in h)}; {sum(h):.1f} in all (fixed-length code: {result['bits_per_spike']:g} bits per spike)")
     if result.get("bounds"):
         names = {"noisy_input": "noisy input, uncoded", "linear_mmse": "best linear denoiser, no rate limit",
                  "unit_template": "unit-mean clean template (oracle)"}

@@ -1,4 +1,5 @@
 import json
+import math
 
 import numpy as np
 import pytest
@@ -151,6 +152,10 @@ def test_eval_with_checkpoint_has_cae_keys(tiny_checkpoint, tiny_npz, tmp_path):
     hwc = next(v for k, v in rows.items() if k.startswith(".hwc"))
     assert hwc["cr_snippet16"] == pytest.approx(r["cr_bytes"])
     assert hwc["cr_stream"] == pytest.approx(r["footings"]["sample_rate_hz"] * 12 / (r["footings"]["rate_hz"] * hwc["bits_per_spike"]))
+    h = r["index_entropy_bits_by_position"]  # where the bits carry information: one entropy per latent position
+    k = load_checkpoint(tiny_checkpoint)["arch"]["vq"]["codebook_size"]
+    assert len(h) == load_arch("tiny").indices_per_spike and all(0 <= v <= math.log2(k) + 1e-9 for v in h)
+    assert sum(h) <= len(h) * r["index_entropy_bits"] + 1e-9  # a mixture's entropy is at least its parts' mean
 
 
 def test_kmeans_codebook_beats_a_random_sample_of_the_vectors():
