@@ -42,7 +42,7 @@ def run(args) -> int:
     import torch
 
     from hwcae.api import qat
-    from hwcae.config import resolve
+    from hwcae.config import layered_files
     from hwcae.errors import HwcaeError
     from hwcae.model.checkpoint import load_checkpoint
     from hwcae.quantize.design import DESIGN_DIR, load_design
@@ -56,7 +56,7 @@ def run(args) -> int:
     for out in outs:
         if Path(out).suffix == ".json":
             raise HwcaeError(f"--out {out}: a checkpoint cannot be named .json (its card is written there); use .pt")
-    inputs = [*(resolve(n, DESIGN_DIR) for n in names), *floats, *spec_files(args.data, args.val)]
+    inputs = [*(f for n in names for f in layered_files(n, DESIGN_DIR)), *floats, *spec_files(args.data, args.val)]
     check_outputs(args, [p for out in outs for p in (Path(out), Path(out).with_suffix(".json"))], inputs)
     payloads = [load_checkpoint(f, kind="float") for f in floats]
     for d, f, payload in zip(designs, floats, payloads):

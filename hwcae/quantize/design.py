@@ -15,7 +15,7 @@ from typing import Literal
 
 import pydantic
 
-from hwcae.config import Strict, load_yaml, parse, resolve
+from hwcae.config import Strict, load_layered, parse
 
 DESIGN_DIR = Path(__file__).resolve().parents[2] / "quantization"
 # the committed designs every flow builds by default (`make qat`, `make hls`, `make rtl`, `make power`, explore's front)
@@ -120,7 +120,9 @@ def _check_qat(qat: dict) -> None:
 
 
 def load_design(name_or_path: str) -> Design:
-    return load_yaml(Design, resolve(name_or_path, DESIGN_DIR))
+    """A design by name (``quantization/<name>.yaml``) or path; a file that says ``base: <name>`` holds
+    only what differs from that design (:func:`hwcae.config.load_layered`)."""
+    return load_layered(Design, name_or_path, DESIGN_DIR)
 
 
 def design_from_dict(d: dict, source: str = "checkpoint") -> Design:
