@@ -149,7 +149,9 @@ def _evaluate(data, checkpoint, bits, fit_data, with_bounds, by_recording, bar) 
     if checkpoint is not None and result.get("cr_bytes", 0) > 0:
         from hwcae.evaluate.equal_rate import pca_at_rate
 
-        result["equal_rate"] = pca_at_rate(fit_data, score, RAW_BITS_PER_SPIKE / result["cr_bytes"])
+        vs = "clean" if score.clean is not None else "input"  # the reference pca_at_rate scores against
+        result["equal_rate"] = {**pca_at_rate(fit_data, score, RAW_BITS_PER_SPIKE / result["cr_bytes"]), "vs": vs,
+                                "cae_db": result["sndr_clean_db_mean" if vs == "clean" else "sndr_db_mean"]}
     bar.update()
     if by_recording:
         from hwcae.evaluate.breakdown import by_recording as breakdown
@@ -187,8 +189,9 @@ def format_table(result: dict) -> str:
     if result.get("footings"):
         text += "\n" + format_footings(result["footings"])
     if result.get("equal_rate"):
-        e, vs = result["equal_rate"], "sndr_clean_db_mean" if "sndr_clean_db_mean" in result else "sndr_db_mean"
-        text += (f"\nat the CAE's real rate ({e['bits_per_spike']:.1f} bits/spike, its .hwc file): CAE {result[vs]:.2f} dB, "
+        e = result["equal_rate"]
+        text += (f"\nat the CAE's real rate ({e['bits_per_spike']:.1f} bits/spike, its .hwc file), SNDR vs {e['vs']}: "
+                 f"CAE {e['cae_db']:.2f} dB, "
                  f"PCA 8-bit fixed-length {e['pca_fixed_db']:.2f} dB, PCA entropy coded {e['pca_coded_db']:.2f} dB "
                  f"(static tables from the fit half; estimated bits)")
     if result.get("index_entropy_bits_by_position"):

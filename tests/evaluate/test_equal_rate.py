@@ -39,4 +39,19 @@ def test_eval_prints_and_keeps_pca_at_the_real_rate(tiny_checkpoint, tiny_npz, t
     assert main(["eval", "--data", str(tiny_npz), "--checkpoint", str(tiny_checkpoint), "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["equal_rate"]["bits_per_spike"] == pytest.approx(4096 / r["cr_bytes"])
-    assert f"PCA 8-bit fixed-length {r['equal_rate']['pca_fixed_db']:.2f} dB" in capsys.readouterr().out
+    e = r["equal_rate"]
+    assert e["vs"] == "clean" and e["cae_db"] == r["sndr_clean_db_mean"]
+    assert f"CAE {e['cae_db']:.2f} dB, PCA 8-bit fixed-length {e['pca_fixed_db']:.2f} dB" in capsys.readouterr().out
+
+
+def test_without_clean_twins_both_are_scored_against_the_input(tiny_checkpoint, tiny_set, tmp_path):
+    import dataclasses
+
+    from hwcae.evaluate.table import evaluate
+    from hwcae.model.checkpoint import load_checkpoint
+
+    noisy = dataclasses.replace(tiny_set, clean=None)
+    r = evaluate(noisy, checkpoint=load_checkpoint(tiny_checkpoint))
+    e = r["equal_rate"]
+    assert e["vs"] == "input" and e["cae_db"] == r["sndr_db_mean"] and math.isfinite(e["cae_db"])
+    assert math.isfinite(e["pca_fixed_db"]) or e["bits_per_spike"] > 8 * 256
