@@ -28,11 +28,16 @@ def set_names(only: list[str] | None = None) -> list[str]:
 def score_set(data: SpikeSet, checkpoints: dict[str, dict], rd_checkpoints: dict[str, dict] | None = None) -> dict:
     """One set: each checkpoint's row and the baselines at the first checkpoint's bits, the reference
     levels, and (with ``rd_checkpoints``) the rate-distortion margins against PCA at each model's bits."""
+    from hwcae import RAW_BITS_PER_SPIKE
     from hwcae.evaluate.bounds import bounds
+    from hwcae.evaluate.equal_rate import pca_at_rate
     from hwcae.evaluate.table import baseline_rows, cae_row
 
     fit, score = data.halves()
     rows = {name: cae_row(p, score) for name, p in checkpoints.items()}
+    for row in rows.values():  # PCA given each model's real .hwc bits (hwcae.evaluate.equal_rate)
+        row["equal_rate"] = {**pca_at_rate(fit, score, RAW_BITS_PER_SPIKE / row["cr_bytes"]), "vs": "clean",
+                             "cae_db": row["sndr_clean_db_mean"]}
     bits = next(iter(rows.values()))["bits_per_spike"]
     out = {"spikes": len(data), "fit_spikes": len(fit), "scored_spikes": len(score), "cae": rows,
            "baselines": baseline_rows(fit, score, bits), "bounds": bounds(fit, score)}
@@ -89,6 +94,8 @@ def format_suite(result: dict) -> str:
                      + f"{pca:>8.2f}{r['baselines']['dwt']['sndr_clean_db_mean']:>8.2f}"
                      + f"{b.get('noisy_input', math.nan):>8.2f}{b.get('linear_mmse', math.nan):>8.2f}"
                      + "".join(f"{r['cae'][m]['sndr_clean_db_mean'] - pca:>+{w}.2f}" for m in models))
+    if all("equal_rate" in r["cae"][m] for r in result.values() for m in models):
+        lines += format_equal_rate(result, models)
     if any("rd" in r for r in result.values()):
         names = [p["cae"] for p in next(r for r in result.values() if "rd" in r)["rd"]["margins"]]
         crs = [p["cr_fixed"] for p in next(r for r in result.values() if "rd" in r)["rd"]["margins"]]
@@ -100,3 +107,19 @@ def format_suite(result: dict) -> str:
         worst, where = worst_rd_margin(result)
         lines.append(f"smallest margin: {worst:+.2f} dB ({where})")
     return "\n".join(lines)
+
+
+def format_equal_rate(result: dict, models: list[str]) -> list[str]:
+    """Per set, each model minus PCA given that model's real ``.hwc`` bits per spike: PCA at 8-bit
+    fixed length / entropy coded (:mod:`hwcae.evaluate.equal_rate`)."""
+    w = max(16, *(len(m) + 2 for m in models))
+    lines = ["at each model's real rate (its .hwc bits per spike): CAE minus PCA at those bits, 8-bit fixed length / "
+             "entropy coded (static tables from the first half; estimated bits)",
+             f"{'set':<18}" + "".join(f"{m:>{w}}" for m in models)]
+    for name, r in result.items():
+        cells = []
+        for m in models:
+            e = r["cae"][m]["equal_rate"]
+            cells.append(f"{e['cae_db'] - e['pca_fixed_db']:+.2f} / {e['cae_db'] - e['pca_coded_db']:+.2f}")
+        lines.append(f"{name:<18}" + "".join(f"{c:>{w}}" for c in cells))
+    return lines

@@ -38,6 +38,11 @@ def test_suite_scores_each_set_on_its_second_half(tiny_suite, tiny_checkpoint):
         assert r[name]["cae"]["m"]["sndr_clean_db_mean"] == pytest.approx(cae_row(p, score)["sndr_clean_db_mean"])
         pca = baseline_rows(fit, score, r[name]["cae"]["m"]["bits_per_spike"])["pca"]
         assert r[name]["baselines"]["pca"]["sndr_clean_db_mean"] == pytest.approx(pca["sndr_clean_db_mean"])
+        e = r[name]["cae"]["m"]["equal_rate"]  # PCA at the model's real .hwc bits, as hwcae eval reads it
+        from hwcae.evaluate.equal_rate import pca_at_rate
+
+        assert e["pca_fixed_db"] == pytest.approx(pca_at_rate(fit, score, 4096 / r[name]["cae"]["m"]["cr_bytes"])["pca_fixed_db"],
+                                                  nan_ok=True)
     m = suite_mod.margins(r, "m")
     assert set(m) == {"a", "b"} and all(np.isfinite(list(m.values())))
 
@@ -56,6 +61,8 @@ def test_eval_suite_cli_with_rd_margins(tiny_suite, tiny_checkpoint, tmp_path, c
     text = capsys.readouterr().out
     assert "external suite, val seeds (1 sets)" in text and "smallest margin" in text
     r = json.loads(out.read_text())
+    e = next(iter(r["sets"]["b"]["cae"].values()))["equal_rate"]
+    assert f"{e['cae_db'] - e['pca_fixed_db']:+.2f} / {e['cae_db'] - e['pca_coded_db']:+.2f}" in text  # the real-rate block
     assert list(r["sets"]) == ["b"] and r["sets"]["b"]["rd"]["margins"]
     assert main(["eval", "--suite", "--sets", "nope", "--checkpoint", str(tiny_checkpoint)]) == 2
     assert main(["eval", "--suite"]) == 2  # needs a checkpoint
