@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from hwcae import RAW_BITS_PER_SPIKE
 from hwcae.baselines.pca import PCACodec
 from hwcae.metrics import mean_db, sndr_db
 from hwcae.spikes.spikeset import SpikeSet
@@ -56,3 +57,12 @@ def pca_at_rate(fit: SpikeSet, score: SpikeSet, bits: float, coef_bits: int = 8)
         return float(np.interp(bits, x, curve["sndr_db"])) if x[0] <= bits <= x[-1] else math.nan
 
     return {"bits_per_spike": float(bits), "pca_fixed_db": at(curve["fixed_bits"]), "pca_coded_db": at(curve["coded_bits"])}
+
+
+def equal_rate_row(row: dict, fit: SpikeSet, score: SpikeSet) -> dict:
+    """The ``equal_rate`` entry of a CAE row (:func:`hwcae.evaluate.table.cae_row` on ``score``): PCA
+    at the bits per spike of the CAE's ``.hwc`` file, and the CAE's SNDR against the same reference
+    (``vs``: the clean twin where ``score`` has one, else its input)."""
+    vs = "clean" if score.clean is not None else "input"
+    return {**pca_at_rate(fit, score, RAW_BITS_PER_SPIKE / row["cr_bytes"]), "vs": vs,
+            "cae_db": row["sndr_clean_db_mean" if vs == "clean" else "sndr_db_mean"]}

@@ -28,16 +28,14 @@ def set_names(only: list[str] | None = None) -> list[str]:
 def score_set(data: SpikeSet, checkpoints: dict[str, dict], rd_checkpoints: dict[str, dict] | None = None) -> dict:
     """One set: each checkpoint's row and the baselines at the first checkpoint's bits, the reference
     levels, and (with ``rd_checkpoints``) the rate-distortion margins against PCA at each model's bits."""
-    from hwcae import RAW_BITS_PER_SPIKE
     from hwcae.evaluate.bounds import bounds
-    from hwcae.evaluate.equal_rate import pca_at_rate
+    from hwcae.evaluate.equal_rate import equal_rate_row
     from hwcae.evaluate.table import baseline_rows, cae_row
 
     fit, score = data.halves()
     rows = {name: cae_row(p, score) for name, p in checkpoints.items()}
     for row in rows.values():  # PCA given each model's real .hwc bits (hwcae.evaluate.equal_rate)
-        row["equal_rate"] = {**pca_at_rate(fit, score, RAW_BITS_PER_SPIKE / row["cr_bytes"]), "vs": "clean",
-                             "cae_db": row["sndr_clean_db_mean"]}
+        row["equal_rate"] = equal_rate_row(row, fit, score)
     bits = next(iter(rows.values()))["bits_per_spike"]
     out = {"spikes": len(data), "fit_spikes": len(fit), "scored_spikes": len(score), "cae": rows,
            "baselines": baseline_rows(fit, score, bits), "bounds": bounds(fit, score)}

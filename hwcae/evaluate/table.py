@@ -147,11 +147,9 @@ def _evaluate(data, checkpoint, bits, fit_data, with_bounds, by_recording, bar) 
     bar.set_postfix_str("baselines")
     result["baselines"] = baseline_rows(fit_data, score, bits, recons)
     if checkpoint is not None and result.get("cr_bytes", 0) > 0:
-        from hwcae.evaluate.equal_rate import pca_at_rate
+        from hwcae.evaluate.equal_rate import equal_rate_row
 
-        vs = "clean" if score.clean is not None else "input"  # the reference pca_at_rate scores against
-        result["equal_rate"] = {**pca_at_rate(fit_data, score, RAW_BITS_PER_SPIKE / result["cr_bytes"]), "vs": vs,
-                                "cae_db": result["sndr_clean_db_mean" if vs == "clean" else "sndr_db_mean"]}
+        result["equal_rate"] = equal_rate_row(result, fit_data, score)
     bar.update()
     if by_recording:
         from hwcae.evaluate.breakdown import by_recording as breakdown

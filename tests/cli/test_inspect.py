@@ -1,5 +1,9 @@
 """hwcae inspect: a checkpoint's card and a container's header and damage."""
+import numpy as np
+
 from hwcae.cli import main
+from hwcae.metrics import counts_entropy_bits
+from hwcae.model.checkpoint import load_checkpoint
 
 
 def test_inspect_checkpoint(tiny_qat, capsys):
@@ -7,11 +11,6 @@ def test_inspect_checkpoint(tiny_qat, capsys):
     out = capsys.readouterr().out
     assert "qat checkpoint" in out and "design: tiny-w8a8" in out and "content hash" in out
     assert "activation ranges: val_sndr (radix points from the statistics'" in out  # w8a8's recipe
-    import numpy as np
-
-    from hwcae.metrics import counts_entropy_bits
-    from hwcae.model.checkpoint import load_checkpoint
-
     info = next(line for line in out.splitlines() if "information per symbol" in line)
     h = counts_entropy_bits(np.asarray(load_checkpoint(tiny_qat)["index_counts"]))
     assert f"{h.sum():.1f} of the" in info and len(info.split(":")[1].split(";")[0].split()) == len(h)

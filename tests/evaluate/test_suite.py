@@ -24,6 +24,7 @@ def tiny_suite(monkeypatch, tmp_path):
 
 
 def test_suite_scores_each_set_on_its_second_half(tiny_suite, tiny_checkpoint):
+    from hwcae.evaluate.equal_rate import pca_at_rate
     from hwcae.evaluate.table import baseline_rows, cae_row
     from hwcae.model.checkpoint import load_checkpoint
     from hwcae.spikes.synth import suite_set
@@ -39,8 +40,6 @@ def test_suite_scores_each_set_on_its_second_half(tiny_suite, tiny_checkpoint):
         pca = baseline_rows(fit, score, r[name]["cae"]["m"]["bits_per_spike"])["pca"]
         assert r[name]["baselines"]["pca"]["sndr_clean_db_mean"] == pytest.approx(pca["sndr_clean_db_mean"])
         e = r[name]["cae"]["m"]["equal_rate"]  # PCA at the model's real .hwc bits, as hwcae eval reads it
-        from hwcae.evaluate.equal_rate import pca_at_rate
-
         assert e["pca_fixed_db"] == pytest.approx(pca_at_rate(fit, score, 4096 / r[name]["cae"]["m"]["cr_bytes"])["pca_fixed_db"],
                                                   nan_ok=True)
     m = suite_mod.margins(r, "m")
